@@ -1,0 +1,86 @@
+"""Throughput of the reduced engine against the naive per-step mpmath loop, same run.
+
+    python benchmarks/bench_engine.py [--dps 50] [--depth 3] [--steps 200000]
+
+Prints steps/second for: the naive loop ``x = x + eta*x**(N-1)*(t - x**N)`` on mpmath with
+its pure-Python backend (a subprocess with MPMATH_NOGMPY=1), the same loop on mpmath with the
+gmpy2 backend, the project's mpmath reference engine, and the gmpy2 engine (with events and
+rounding-margin tracking switched on); then the ratios to the naive loop. A benchmark, not a
+test: it reports figures and asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+NAIVE = r"""
+import json, sys, time, mpmath
+N, dps, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+with mpmath.workdps(dps):
+    x, t, eta = mpmath.mpf("0.05"), mpmath.mpf(1), mpmath.mpf("0.3") / N
+    best = 0.0
+    for _ in range(3):
+        x = mpmath.mpf("0.05")
+        t0 = time.perf_counter()
+        for k in range(steps):
+            x = x + eta * x**(N - 1) * (t - x**N)
+        best = max(best, steps / (time.perf_counter() - t0))
+print(json.dumps({"backend": mpmath.libmp.BACKEND, "rate": best}))
+"""
+
+
+def naive_rate(depth: int, dps: int, steps: int, *, pure_python: bool) -> tuple[str, float]:
+    env = dict(os.environ)
+    if pure_python:
+        env["MPMATH_NOGMPY"] = "1"
+    else:
+        env.pop("MPMATH_NOGMPY", None)
+    out = subprocess.run([sys.executable, "-c", NAIVE, str(depth), str(dps), str(steps)],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    data = json.loads(out)
+    return data["backend"], data["rate"]
+
+
+def engine_rate(depth: int, dps: int, steps: int, backend: str) -> float:
+    from verify.engine import Event, simulate_reduced
+
+    best = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run = simulate_reduced([1], depth=depth, alpha="0.05", eta=f"{0.3 / depth}", dps=dps,
+                               events=[Event(0, 2)],  # never reached: the event stays pending
+                               max_steps=steps, backend=backend)
+        best = max(best, run.steps / (time.perf_counter() - t0))
+    return best
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dps", type=int, default=50)
+    p.add_argument("--depth", type=int, default=3)
+    p.add_argument("--steps", type=int, default=100_000)
+    args = p.parse_args(argv)
+    small = max(args.steps // 5, 1000)
+    rows = []
+    be, r = naive_rate(args.depth, args.dps, small, pure_python=True)
+    rows.append((f"naive mpmath loop ({be} backend)", r))
+    be, r = naive_rate(args.depth, args.dps, small, pure_python=False)
+    rows.append((f"naive mpmath loop ({be} backend)", r))
+    rows.append(("engine, mpmath reference", engine_rate(args.depth, args.dps, small, "mpmath")))
+    rows.append(("engine, gmpy2 fast path", engine_rate(args.depth, args.dps, args.steps, "gmpy2")))
+    base = rows[0][1]
+    print(f"reduced dynamics, N={args.depth}, dps={args.dps} (best of 3)")
+    for name, rate in rows:
+        print(f"  {name:<40} {rate:12.3e} steps/s   x{rate / base:6.2f}")
+    print(f"ratio gmpy2 engine / naive mpmath: {rows[-1][1] / base:.2f}")
+    print(f"ratio gmpy2 engine / naive mpmath with gmpy2 backend: {rows[-1][1] / rows[1][1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
