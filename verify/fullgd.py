@@ -1,0 +1,249 @@
+"""Full-matrix gradient descent for deep matrix factorization, at explicit precision.
+
+Loss ``L(W_1, ..., W_N) = 1/2 ||W_N ... W_1 - Y||_F^2`` for n x n factors, depth N >= 2.
+All factors are updated simultaneously with step ``eta``::
+
+    W_j(k+1) = W_j(k) - eta * (W_N...W_{j+1})^T (P(k) - Y) (W_{j-1}...W_1)^T,
+    P(k) = W_N(k) ... W_1(k).
+
+This is the *unreduced* dynamics; it is what claim R1 (THEORY.md) is about:
+with ``W_j(0) = alpha I`` and symmetric ``Y = Q diag(t) Q^T`` all factors stay equal to
+``Q diag(x(k)) Q^T`` with ``x_i(k+1) = x_i + eta x_i^(N-1) (t_i - x_i^N)``, so
+``P(k) = Q diag(x(k)^N) Q^T``. :func:`reduction_mismatch` measures how far the two are.
+
+Nothing here needs ``Y`` symmetric (the negative control of R1 uses a non-symmetric Y).
+Every computation runs inside ``mpmath.workdps(dps)``; the global precision is untouched.
+
+>>> run = simulate_full([[2, 0], [0, 1]], depth=2, eta=0.1, alpha=0.5, steps=3, dps=30)
+>>> mpmath.nstr(run.products[1][0, 0], 10)   # x = 0.5 + 0.1*0.5*(2 - 0.25) = 0.5875
+'0.34515625'
+>>> reduction_mismatch([[2, 0], [0, 1]], depth=3, eta=0.1, alpha=0.5, steps=20, dps=30) < 1e-25
+True
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import mpmath
+
+from verify.instances import _to_mpf, check_dps, validate_matrix
+
+__all__ = ["FullRun", "simulate_full", "reduction_mismatch", "DIVERGENCE_BOUND"]
+
+#: An entry larger than this in magnitude (or NaN/inf) marks the run as diverged.
+DIVERGENCE_BOUND = 10**100
+
+
+@dataclass(frozen=True, eq=False)
+class FullRun:
+    """Result of :func:`simulate_full`.
+
+    ``products``: dict step -> mpmath matrix ``P(k) = W_N(k)...W_1(k)`` for each checkpoint
+    reached (all of 0..steps by default). ``factors``: tuple ``(W_1, ..., W_N)`` at step
+    ``final_step``. ``diverged``: True if at step ``diverged_step`` an entry of a factor or of
+    the product became NaN/inf or exceeded ``DIVERGENCE_BOUND`` in magnitude; the run then
+    stops, ``final_step = diverged_step - 1`` (the last sane state) and the products contain
+    only checkpoints before ``diverged_step``.
+    """
+
+    dps: int
+    depth: int
+    eta: mpmath.mpf
+    steps: int
+    products: dict
+    factors: tuple
+    final_step: int
+    diverged: bool = False
+    diverged_step: int | None = None
+
+
+# ------------------------------------------------------------------ list-based linear algebra
+# mpmath.matrix products are ~2.5x slower than rows-of-mpf with mpmath.fdot, so the loop works
+# on lists of rows and converts at the boundary.
+
+
+def _rows(M):
+    return [[M[i, j] for j in range(M.cols)] for i in range(M.rows)]
+
+
+def _to_matrix(A):
+    return mpmath.matrix(A)
+
+
+def _mm(A, B):
+    """A @ B for lists of rows."""
+    cols = list(zip(*B))
+    return [[mpmath.fdot(r, c) for c in cols] for r in A]
+
+
+def _mmT(A, B):
+    """A @ B^T (the columns of B^T are the rows of B)."""
+    return [[mpmath.fdot(r, c) for c in B] for r in A]
+
+
+def _Tm(A, B):
+    """A^T @ B."""
+    return _mm([list(c) for c in zip(*A)], B)
+
+
+def _bad(A, bound) -> bool:
+    for r in A:
+        for x in r:
+            if not mpmath.isfinite(x) or abs(x) > bound:
+                return True
+    return False
+
+
+def _check_int(x, name, lo):
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {x!r}")
+    return int(x)
+
+
+def _check_pos(x, name):
+    if isinstance(x, str):
+        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
+    v, _ = _to_mpf(x, what=name)
+    if not v > 0:
+        raise ValueError(f"{name} must be positive, got {x!r}")
+    return v
+
+
+def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
+                  checkpoints=None, dps: int = 50) -> FullRun:
+    """Run full-matrix gradient descent on ``1/2 ||W_N...W_1 - Y||_F^2``.
+
+    Parameters: ``Y`` square finite real matrix (any format accepted by
+    :func:`verify.instances.validate_matrix`; need not be symmetric); ``depth`` N >= 2;
+    ``eta > 0``; exactly one of ``alpha > 0`` (``W_j(0) = alpha I``) or ``init`` (a sequence
+    of N matrices of Y's shape, ``init[0]`` is ``W_1``); ``steps >= 0``; ``checkpoints``:
+    the steps at which to record ``P(k)`` (default every step 0..steps); ``dps >= 15``.
+    Raises ValueError on any invalid input. Inputs are never modified.
+    """
+    dps = check_dps(dps)
+    N = _check_int(depth, "depth", 2)
+    steps = _check_int(steps, "steps", 0)
+    if (alpha is None) == (init is None):
+        raise ValueError("give exactly one of alpha (W_j(0) = alpha I) and init (N matrices)")
+    Ym = validate_matrix(Y, name="Y", dps=dps)
+    n = Ym.rows
+    if checkpoints is None:
+        cps = set(range(steps + 1))
+    else:
+        if isinstance(checkpoints, (str, bytes)) or not hasattr(checkpoints, "__iter__"):
+            raise ValueError(f"checkpoints must be an iterable of steps, got {checkpoints!r}")
+        cps = set()
+        for c in checkpoints:
+            cps.add(_check_int(c, "checkpoint", 0))
+        if cps and max(cps) > steps:
+            raise ValueError(f"checkpoint {max(cps)} exceeds steps={steps}")
+    with mpmath.workdps(dps):
+        eta_v = _check_pos(eta, "eta")
+        if alpha is not None:
+            a = _check_pos(alpha, "alpha")
+            F = [[[a if i == j else mpmath.mpf(0) for j in range(n)] for i in range(n)]
+                 for _ in range(N)]
+        else:
+            if isinstance(init, (str, bytes)) or not hasattr(init, "__len__"):
+                raise ValueError(f"init must be a sequence of {N} matrices")
+            if len(init) != N:
+                raise ValueError(f"init must have depth={N} matrices, got {len(init)}")
+            F = []
+            for j, Wj in enumerate(init):
+                M = validate_matrix(Wj, name=f"init[{j}]", dps=dps)
+                if M.rows != n:
+                    raise ValueError(
+                        f"init[{j}]: shape {M.rows}x{M.cols} does not match Y's {n}x{n}"
+                    )
+                F.append(_rows(M))
+        Yr = _rows(Ym)
+        bound = mpmath.mpf(DIVERGENCE_BOUND)
+        products = {}
+        last_good = F
+        diverged_step = None
+        for k in range(steps + 1):
+            # prefix products pre[j] = W_j ... W_1 (pre[0] = I, implicit), P = pre[N]
+            pre = [None] * (N + 1)
+            pre[1] = F[0]
+            for j in range(2, N + 1):
+                pre[j] = _mm(F[j - 1], pre[j - 1])
+            P = pre[N]
+            if _bad(P, bound) or any(_bad(Fj, bound) for Fj in F):
+                diverged_step = k
+                break
+            last_good = F
+            if k in cps:
+                products[k] = _to_matrix(P)
+            if k == steps:
+                break
+            R = [[p - y for p, y in zip(rp, ry)] for rp, ry in zip(P, Yr)]
+            # suffix products suf[j] = W_N ... W_{j+2} for factor index j (0-based), None = I
+            suf = [None] * N
+            if N >= 2:
+                suf[N - 2] = F[N - 1]
+            for j in range(N - 3, -1, -1):
+                suf[j] = _mm(suf[j + 1], F[j + 1])
+            newF = []
+            for j in range(N):
+                G = R if suf[j] is None else _Tm(suf[j], R)
+                if j > 0:
+                    G = _mmT(G, pre[j])  # times (W_j ... W_1)^T with 0-based j
+                newF.append([[w - eta_v * g for w, g in zip(rw, rg)]
+                             for rw, rg in zip(F[j], G)])
+            F = newF
+        if diverged_step is None:
+            final = steps
+        else:
+            final = diverged_step - 1
+        return FullRun(
+            dps=dps, depth=N, eta=eta_v, steps=steps, products=products,
+            factors=tuple(_to_matrix(Fj) for Fj in last_good), final_step=final,
+            diverged=diverged_step is not None, diverged_step=diverged_step,
+        )
+
+
+def reduction_mismatch(Y, *, depth: int, eta, alpha, steps: int, dps: int = 50, init=None):
+    """How far full GD is from the reduced (eigenvalue-wise) dynamics of claim R1.
+
+    The full run uses ``Y`` exactly as given and ``W_j(0) = alpha I`` (or ``init`` if given;
+    used by negative controls). The reduced side takes ``t, Q`` from ``mpmath.eigsy`` of
+    ``(Y + Y^T)/2`` and iterates ``x_i(k+1) = x_i + eta x_i^(N-1) (t_i - x_i^N)``,
+    ``x_i(0) = alpha``. Returns (an mpf)::
+
+        max_{k=0..steps} ||P_full(k) - Q diag(x(k)^N) Q^T||_max / max(1, ||Y||_max)
+
+    or ``+inf`` if the full run diverged (see :class:`FullRun`).
+    """
+    dps = check_dps(dps)
+    N = _check_int(depth, "depth", 2)
+    if alpha is None:
+        raise ValueError("alpha is required (the reduced dynamics start at x_i(0) = alpha)")
+    run = simulate_full(Y, depth=N, eta=eta, alpha=None if init is not None else alpha,
+                        init=init, steps=steps, dps=dps)
+    with mpmath.workdps(dps):
+        if run.diverged:
+            return mpmath.inf
+        Ym = validate_matrix(Y, name="Y", dps=dps)
+        n = Ym.rows
+        S = (Ym + Ym.T) / 2
+        t, U = mpmath.eigsy(S)
+        t = [t[i] for i in range(n)]
+        Ur = _rows(U)
+        a = _check_pos(alpha, "alpha")
+        eta_v = run.eta
+        x = [a] * n
+        scale = max(mpmath.mpf(1), max(abs(Ym[i, j]) for i in range(n) for j in range(n)))
+        worst = mpmath.mpf(0)
+        for k in range(run.steps + 1):
+            xN = [xi**N for xi in x]
+            Pk = run.products[k]
+            for i in range(n):
+                ui = [Ur[i][m] * xN[m] for m in range(n)]
+                for j in range(n):
+                    d = abs(Pk[i, j] - mpmath.fdot(ui, Ur[j]))
+                    if d > worst:
+                        worst = d
+            x = [xi + eta_v * xi ** (N - 1) * (ti - xNi) for xi, ti, xNi in zip(x, t, xN)]
+        return worst / scale
