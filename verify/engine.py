@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -99,6 +100,25 @@ def to_mpf(value, *, name: str):
     if not mpmath.isfinite(x):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return x
+
+
+def _exact(value):
+    """The exact rational value of a user number (decimal strings exactly as written),
+    or None when it has none (not needed: to_mpf validates first)."""
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            return None
+    if isinstance(value, mpmath.mpf):
+        sign, man, exp, _ = value._mpf_
+        return Fraction(-int(man) if sign else int(man)) * Fraction(2) ** int(exp)
+    if isinstance(value, (Integral, float)) or type(value).__name__ in ("mpfr", "mpz", "mpq"):
+        try:
+            return Fraction(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -304,11 +324,12 @@ def _fast_kernel(depth: int):
 
 
 def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settled,
-              checkpoints, bound, u):
+              checkpoints, bound, u, exact0):
     """Run one lane with numbers of the backend's type (mpfr or mpf).
 
-    ``levels``: list of (event position, d, strict). Returns (lane fields, hits by position,
-    checkpoint values and errors).
+    ``levels``: list of (event position, d, strict). ``exact0``: event position -> whether
+    the event holds at step 0, decided exactly from the inputs (None: use the margin test).
+    Returns (lane fields, hits by position, checkpoint values and errors).
 
     Two paths compute the same iterates. The fast path takes steps while the lowest pending
     level is clearly out of reach (``x**N`` below ``d (1 - window)``, with the relative
@@ -380,7 +401,12 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
             still = []
             for pos, d, strict in pending:
                 gap = xN - d
-                if abs(float(gap)) <= margin + (Nf + 1) * u * abs(float(d)):
+                if k == 0 and exact0.get(pos) is not None:
+                    if exact0[pos]:
+                        hits[pos] = (0, False)
+                    else:
+                        still.append((pos, d, strict))
+                elif abs(float(gap)) <= margin + (Nf + 1) * u * abs(float(d)):
                     ambiguous[pos] = True
                     still.append((pos, d, strict))
                 elif gap > 0:
@@ -486,12 +512,22 @@ def simulate_reduced(
         u = 2.0 ** (1 - prec)  # unit roundoff of round-to-nearest at `prec` bits
         min_steps = cps[-1] if cps else 0
 
+        # step 0 involves only the inputs: decide it exactly when they are exact rationals,
+        # so that a tie such as theta = alpha**N is settled instead of staying ambiguous
+        exact0 = {}
+        a_exact = _exact(alpha)
+        for pos, ev in enumerate(events):
+            d_exact = _exact(ev.level)
+            if a_exact is not None and d_exact is not None:
+                p = a_exact**N
+                exact0[pos] = p > d_exact if ev.strict else p >= d_exact
         lanes, hits_all = [], {}
         cp_vals: dict[int, list] = {k: [None] * len(ts) for k in cps}
         cp_errs: dict[int, list] = {k: [None] * len(ts) for k in cps}
         for i, t in enumerate(ts):
             kwargs = dict(max_steps=max_steps, min_steps=min_steps,
-                          stop_settled=stop_when_settled, checkpoints=cps, bound=bound, u=u)
+                          stop_settled=stop_when_settled, checkpoints=cps, bound=bound, u=u,
+                          exact0=exact0)
             if backend == "gmpy2":
                 with gmpy2.context(gmpy2.get_context(), precision=prec, round=gmpy2.RoundToNearest):
                     lv = [(p, _to_mpfr(d), s) for p, d, s in by_lane[i]]
