@@ -2,7 +2,7 @@
 
 import mpmath
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from verify.engine import Event, Hit, simulate_reduced
@@ -46,7 +46,6 @@ def naive_hits(ts, levels, *, N, alpha, eta, dps, steps):
     return out
 
 
-@settings(max_examples=30)
 @given(lane_sets())
 @example((2, 0.5, 0.1, [1.0], [0.5]))  # depth 2
 @example((3, 0.5, 0.1, [0.0, -1.0], [0.01, 0.01]))  # zero and negative targets: never hit
@@ -64,7 +63,6 @@ def test_backends_give_identical_iterates_and_hits(case):
     assert fast.dps == ref.dps == 30
 
 
-@settings(max_examples=30)
 @given(lane_sets())
 @example((2, 1.0, 0.25, [0.0], [1.0]))  # alpha^N equals the level: ambiguous
 def test_decided_hits_equal_the_naive_loop(case):
@@ -89,7 +87,6 @@ def growth_instances(draw):
     return N, alpha, eta, t
 
 
-@settings(max_examples=25)
 @given(growth_instances())
 @example((5, 1e-3, 0.19, 1.0))  # growth factor (x/alpha)^(N-2) ~ 1e9
 def test_error_estimate_bounds_the_actual_rounding_error(case):

@@ -25,7 +25,7 @@ Memory is O(n + number of events + checkpoints): the trajectory is streamed, not
 >>> run = simulate_reduced([1, "0.25"], depth=3, alpha="0.1", eta="0.3",
 ...                        events=[Event(0, "0.5"), Event(1, "0.2")], dps=30)
 >>> [h.step for h in run.hits], [h.ambiguous for h in run.hits]
-([62, 244], [False, False])
+([33, 128], [False, False])
 >>> run.dps, run.settled
 (30, True)
 """
@@ -288,7 +288,7 @@ def _power_chain(n: int):
 
 
 _KERNEL_SRC = """
-def kernel(x, ax, S, k, stop, thr, eta, t, ck, ta, lim, bound):
+def kernel(x, ax, S, k, adf_last, stop, thr, eta, t, ck, ta, lim, bound):
     try:
         for _ in range(stop - k):
             xm = {chain}
@@ -302,12 +302,13 @@ def kernel(x, ax, S, k, stop, thr, eta, t, ck, ta, lim, bound):
             if adf * S_next > lim * ax or ax > bound:
                 break
             S = S_next
+            adf_last = adf
             x = x + delta
             ax = abs(float(x))
             k += 1
     except ZeroDivisionError:
         pass  # increment 0 (or below float range): the careful path decides
-    return x, ax, S, k
+    return x, ax, S, k, adf_last
 """
 
 
@@ -358,6 +359,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
     # the local rounding error of step k-1 in units of u (docs/theory.md, rounding margins).
     S = None
     err = u * ax
+    adf_last = 0.0  # |delta| of the last step taken
     diverged = False
     div_step = None
     stationary = None
@@ -377,8 +379,8 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
         # ---- fast path: no checkpoint, no level near, margin small ----
         stop = min(max_steps, cp_left[0] if cp_left else max_steps)
         if S is not None and k < stop and (thr is not None or not pending):
-            x, ax, S, k = kernel(x, ax, S, k, stop, inf if thr is None else thr,
-                                 eta, t, ck, ta, lim, bound)
+            x, ax, S, k, adf_last = kernel(x, ax, S, k, adf_last, stop,
+                                           inf if thr is None else thr, eta, t, ck, ta, lim, bound)
         # ---- careful path: one step with every test ----
         xm = pow_m(x)
         xN = xm * x
@@ -390,7 +392,10 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
             else:
                 S += (ax + ck * ax ** (N - 1) * (ta + ax**N)) / adf
             err = max(_SAFETY * u * adf * S, u * ax)
-        # else: increment zero or outside the float range: keep the last estimate
+        elif S is not None:
+            # increment zero or outside the float range: near a stable fixed point the error
+            # cannot grow by more than this step's rounding (e_k <= e_(k-1) + l_(k-1))
+            err = _SAFETY * u * (adf_last * S + ax)
         if cp_left and cp_left[0] == k:
             cps[k] = x
             cperr[k] = err
@@ -431,6 +436,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
             break
         x = x + delta
         ax = abs(float(x))
+        adf_last = adf
         k += 1
     for pos, _, _ in pending:
         hits[pos] = (None, ambiguous[pos])
