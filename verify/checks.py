@@ -1,0 +1,147 @@
+"""Claim x instance -> PASS / FAIL / UNDECIDED (or N/A), with slack and the precision used.
+
+A check function computes, at a given number of digits, what the theory predicts and what
+gradient descent does, and compares them with a margin tied to that precision. A comparison
+inside the margin is UNDECIDED; :func:`check` then re-runs the claim at higher precision
+(doubling the digits up to ``max_dps``). Only PASS and FAIL are decided verdicts; an
+UNDECIDED outcome is reported as such and never counted as a pass.
+
+Parameters that are valid but break a claim's hypotheses give ``N/A`` (not applicable),
+with the failing hypotheses named; they are not errors.
+
+>>> out = check("R1", {"n": 2, "depth": 2, "spectrum": [1.0, 0.5], "seed": 1, "noise": 0.0,
+...                    "alpha": 0.5, "eta_fraction": 0.5, "steps": 5})
+>>> out.verdict, out.dps
+('PASS', 50)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+import mpmath
+
+__all__ = [
+    # verdicts
+    "PASS",
+    "FAIL",
+    "UNDECIDED",
+    "NOT_APPLICABLE",
+    "DECIDED",
+    # results and comparisons
+    "Outcome",
+    "compare_le",
+    "rel_margin",
+    # the checker
+    "CHECKS",
+    "register",
+    "check",
+]
+
+PASS, FAIL, UNDECIDED, NOT_APPLICABLE = "PASS", "FAIL", "UNDECIDED", "N/A"
+DECIDED = (PASS, FAIL)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict of one claim on one instance.
+
+    ``slack``: relative distance from failing ((bound - observed)/|bound| for an upper bound);
+    positive when the claim holds with room, negative when violated, None when N/A.
+    ``instance``: every parameter needed to re-run (JSON-able). ``observed`` / ``predicted``:
+    named values as strings at the precision used. ``dps``: digits of the deciding run.
+    ``ratio``: observed/predicted (how tight the bound is on this instance), if meaningful.
+    """
+
+    claim: str
+    verdict: str
+    slack: float | None
+    dps: int
+    instance: Mapping[str, object]
+    observed: Mapping[str, str] = field(default_factory=dict)
+    predicted: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+    # observed / predicted for the tightness audit (None where the claim has no such ratio)
+    ratio: float | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "claim": self.claim, "verdict": self.verdict, "slack": self.slack, "dps": self.dps,
+            "instance": dict(self.instance), "observed": dict(self.observed),
+            "predicted": dict(self.predicted), "note": self.note, "ratio": self.ratio,
+        }
+
+
+def rel_margin(dps: int, *, lost_digits: int = 5):
+    """Relative rounding margin of a quantity computed at ``dps`` digits, allowing
+    ``lost_digits`` digits of accumulated error (used for closed-form bound evaluations)."""
+    return mpmath.mpf(10) ** (-(dps - lost_digits))
+
+
+def compare_le(lhs, rhs, *, margin) -> tuple[str, float]:
+    """Decide ``lhs <= rhs`` when both are known to within ``margin`` (absolute, >= 0).
+
+    Returns (verdict, slack): PASS if ``lhs <= rhs - margin``, FAIL if ``lhs > rhs + margin``,
+    UNDECIDED otherwise. Infinite ``rhs`` (an infinite lower bound on the other side) passes.
+
+    >>> compare_le(1, 2, margin=0.1)
+    ('PASS', 0.5)
+    >>> compare_le(2, 1, margin=0.1)[0], compare_le(1, 1.05, margin=0.1)[0]
+    ('FAIL', 'UNDECIDED')
+    """
+    lhs, rhs, margin = mpmath.mpf(lhs), mpmath.mpf(rhs), mpmath.mpf(margin)
+    if mpmath.isinf(rhs) and rhs > 0:
+        return PASS, math.inf
+    scale = max(abs(rhs), abs(lhs), mpmath.mpf(10) ** -300)
+    slack = float((rhs - lhs) / scale)
+    if lhs <= rhs - margin:
+        return PASS, slack
+    if lhs > rhs + margin:
+        return FAIL, slack
+    return UNDECIDED, slack
+
+
+# ---------------------------------------------------------------------------------------
+# registry
+
+CheckFn = Callable[[Mapping[str, object], int], Outcome]
+_CHECKS: dict[str, CheckFn] = {}
+CHECKS: Mapping[str, CheckFn] = MappingProxyType(_CHECKS)
+
+
+def register(claim_id: str):
+    """Decorator: the check function of a claim (``fn(instance, dps) -> Outcome``)."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        if claim_id in _CHECKS:
+            raise ValueError(f"claim {claim_id} already has a check")
+        _CHECKS[claim_id] = fn
+        return fn
+
+    return deco
+
+
+def check(claim_id: str, instance: Mapping[str, object], *, dps: int = 50,
+          max_dps: int = 400) -> Outcome:
+    """Run a claim's check, doubling the digits while the verdict is UNDECIDED.
+
+    The returned outcome records the digits of its deciding run; if it is still UNDECIDED
+    at ``max_dps`` it says so (it is not a pass).
+    """
+    if claim_id not in _CHECKS:
+        raise ValueError(f"no check for claim {claim_id!r}; known: {', '.join(_CHECKS)}")
+    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 15:
+        raise ValueError(f"dps must be an integer >= 15, got {dps!r}")
+    fn = _CHECKS[claim_id]
+    while True:
+        out = fn(instance, dps)
+        if out.verdict != UNDECIDED or dps >= max_dps:
+            return out
+        dps = min(2 * dps, max_dps)
+
+
+# The claim checks register themselves on import.
+from verify import claimchecks as _claimchecks  # noqa: E402,F401
