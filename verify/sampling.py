@@ -28,6 +28,7 @@ __all__ = [
     "BUILDERS",
     "build",
     "spec_for",
+    "instance_spec",
     # the seeded sampler of the CLI
     "draw_raw",
     "sample_instances",
@@ -65,7 +66,9 @@ BUILDERS: dict[str, Callable[..., dict]] = {}
 PROFILES = {"quick": 3, "default": 10, "thorough": 40}
 
 
-def _spec(claim_id: str, *params: Param):
+def instance_spec(claim_id: str, *params: Param):
+    """Decorator: register the raw-number spec and the builder of a claim's instances."""
+
     def deco(fn):
         SPECS[claim_id] = tuple(params)
         BUILDERS[claim_id] = fn
@@ -130,7 +133,7 @@ def positivity_step(neg: float, alpha: float, N: int) -> float:
 # R1
 
 
-@_spec(
+@instance_spec(
     "R1",
     Param("n", "int", 1, 4),
     Param("depth", "int", 2, 5),
