@@ -1,1 +1,333 @@
-"""What the theory says: every claim of THEORY.md as a named symbolic object."""
+"""What the theory says: every claim of THEORY.md as a named symbolic object.
+
+``CLAIMS`` maps the stable claim IDs (in THEORY.md order) to :class:`bounds.claim.Claim`
+objects; ``get_claim(id)`` looks one up, ``claim_ids()`` lists them.  The numeric
+evaluators live in ``bounds.flow`` (S, O, K), ``bounds.lowrank`` (L) and
+``bounds.perturbed`` (P); R1's symbolic gradient check lives in ``bounds.reduction``.
+
+The statements are the team's reconstructions (docs/theory.md), not the paper's text.
+
+>>> claim_ids()[:3]
+('R1', 'S1', 'S2')
+>>> get_claim('K1').name
+'hitting_time_ge_flow_time_of_monotone_step'
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import sympy as sp
+
+from bounds import flow, lowrank, perturbed
+from bounds.claim import Claim, Hypothesis
+
+__all__ = [
+    # registry
+    "CLAIMS",
+    "get_claim",
+    "claim_ids",
+    # types
+    "Claim",
+    "Hypothesis",
+    # modules
+    "flow",
+    "lowrank",
+    "perturbed",
+]
+
+# ---------------------------------------------------------------------------
+# symbols
+# ---------------------------------------------------------------------------
+N = sp.Symbol("N", integer=True, positive=True)
+t, tp, d, s, e = sp.symbols("t t' d s e", real=True)
+alpha, eta = sp.symbols("alpha eta", positive=True)
+eps, theta = sp.symbols("epsilon theta", real=True)
+k, K = sp.symbols("k K_t", integer=True)
+s1, s_r, s_r1, t1, t_r = sp.symbols("s_1 s_r s_r+1 t_1 t_r", real=True)
+UB0, LB1, T0, T1 = sp.symbols("UB0 LB1 T0 T1", real=True)
+tau_s = sp.Function("tau")
+rho_f = sp.Function("rho")
+J = sp.Function("J_N")
+A_ = 2 - 2 / N
+err = sp.Symbol("err", real=True)
+
+
+def _H(name, rel, desc):
+    return Hypothesis(name, rel, desc)
+
+
+H_depth = _H("depth_ge_two", sp.Ge(N, 2), "depth N >= 2 (integer)")
+H_alpha = _H("alpha_pos", sp.Gt(alpha, 0), "initialization scale alpha > 0")
+H_eta = _H("eta_pos", sp.Gt(eta, 0), "step size eta > 0")
+H_below = _H("init_below_target", sp.And(sp.Gt(alpha**N, 0), sp.Lt(alpha**N, t)), "0 < alpha^N < t")
+H_step = _H("monotone_step", sp.Le(eta * N * t**A_, 1), "eta N t^A <= 1 (phi_t nondecreasing on [0, t^(1/N)])")
+S1_HYPS = (H_depth, H_alpha, H_eta, H_below, H_step)
+
+_CLAIMS = [
+    Claim(
+        "R1",
+        "factors_equal_diagonal_of_symmetric_target_of_identity_init",
+        "With W_j(0) = alpha I, all factors stay equal to Q diag(x_i(k)) Q^T with x_i(k+1) = phi_{t_i}(x_i(k)), x_i(0) = alpha.",
+        (
+            _H("target_symmetric", sp.Eq(sp.Symbol("Y"), sp.Symbol("Y^T")), "Y symmetric"),
+            _H("init_scaled_identity", sp.Eq(sp.Symbol("W_j(0)"), alpha * sp.Symbol("I")), "W_j(0) = alpha I for all j"),
+            H_alpha,
+        ),
+        "W_j(k) = Q diag(x_1(k),...,x_n(k)) Q^T for all j, k; x_i(k+1) = phi_{t_i}(x_i(k)); P(k) = Q diag(x_i(k)^N) Q^T",
+        (("phi", flow.phi),),
+        "docs/theory.md#r1",
+    ),
+    Claim(
+        "S1",
+        "tendsto_root_monotone_of_monotone_step",
+        "If 0 < alpha^N < t and eta N t^A <= 1, x_k increases strictly, stays below t^(1/N), converges to t^(1/N).",
+        S1_HYPS,
+        "x_k < x_{k+1} < t^(1/N) for all k and x_k -> t^(1/N)",
+        (
+            ("s1_hypotheses", flow.s1_hypotheses),
+            ("monotone_step_bound", flow.monotone_step_bound),
+            ("fixed_point_derivative", flow.fixed_point_derivative),
+        ),
+        "docs/theory.md#s1",
+    ),
+    Claim(
+        "S2",
+        "not_tendsto_root_of_step_gt_two_div",
+        "For 1 < eta N t^A < 2 overshoot above t^(1/N) can occur; for eta N t^A > 2 the fixed point is repelling.",
+        (H_depth, H_eta, _H("target_pos", sp.Gt(t, 0), "t > 0"),
+         _H("large_step", sp.Gt(eta * N * t**A_, 1), "eta N t^A > 1")),
+        "phi_t'(t^(1/N)) = 1 - eta N t^A; |phi_t'(t^(1/N))| > 1 iff eta N t^A > 2 (repelling); overshoot possible for 1 < eta N t^A < 2",
+        (
+            ("s2_overshoot_regime", flow.s2_overshoot_regime),
+            ("s2_repelling", flow.s2_repelling),
+            ("fixed_point_derivative", flow.fixed_point_derivative),
+        ),
+        "docs/theory.md#s2",
+    ),
+    Claim(
+        "S3",
+        "tendsto_zero_antitone_of_nonpos_target",
+        "If t <= 0 and eta alpha^(N-2)(alpha^N - t) < 1, x_k decreases to 0 staying positive; if 0 < t < alpha^N and eta alpha^(N-2)((2N-1)alpha^N - (N-1)t) <= 1, x_k decreases to t^(1/N).",
+        (H_depth, H_alpha, H_eta,
+         _H("target_nonpos", sp.Le(t, 0), "t <= 0 (first part)"),
+         _H("positivity", sp.Lt(eta * alpha ** (N - 2) * (alpha**N - t), 1), "eta alpha^(N-2)(alpha^N - t) < 1"),
+         _H("decreasing_step", sp.Le(eta * alpha ** (N - 2) * ((2 * N - 1) * alpha**N - (N - 1) * t), 1),
+            "second part (0 < t < alpha^N): phi_t nondecreasing on [t^(1/N), alpha]")),
+        "t <= 0: 0 < x_{k+1} < x_k, x_k -> 0;  0 < t < alpha^N: t^(1/N) <= x_{k+1} <= x_k, x_k -> t^(1/N)",
+        (
+            ("s3_nonpositive_condition", flow.s3_nonpositive_condition),
+            ("s3_decreasing_step_bound", flow.s3_decreasing_step_bound),
+            ("s3_hypotheses", flow.s3_hypotheses),
+        ),
+        "docs/theory.md#s3",
+    ),
+    Claim(
+        "O1",
+        "trajectory_le_of_target_le_of_monotone_step",
+        "Same alpha, t <= t', step bound for t' (and the t-trajectory positive): x_k(t) <= x_k(t') for all k.",
+        (H_depth, H_alpha, H_eta,
+         _H("target_le", sp.Le(t, tp), "t <= t'"),
+         _H("init_le_target", sp.Le(alpha**N, tp), "alpha^N <= t'"),
+         _H("monotone_step_prime", sp.Le(eta * N * tp**A_, 1), "eta N t'^A <= 1"),
+         _H("positivity", sp.Or(sp.Ge(t, 0), sp.Lt(eta * alpha ** (N - 2) * (alpha**N - t), 1)),
+            "t >= 0 or the S3 positivity condition")),
+        "x_k(t) <= x_k(t') for all k",
+        (("o1_hypotheses", flow.o1_hypotheses),),
+        "docs/theory.md#o1",
+    ),
+    Claim(
+        "K1",
+        "hitting_time_ge_flow_time_of_monotone_step",
+        "If alpha^N < d <= t(N-1)/(2N-1) and S1's hypotheses hold, K_t(d) >= tau_t(alpha^N, d)/eta.",
+        S1_HYPS + (_H("level_in_increasing_range",
+                      sp.And(sp.Lt(alpha**N, d), sp.Le(d, t * (N - 1) / (2 * N - 1))),
+                      "alpha^N < d <= t (N-1)/(2N-1): h_t increasing below the level"),),
+        sp.Ge(K, tau_s(alpha**N, d) / eta),
+        (
+            ("k1_hypotheses", flow.k1_hypotheses),
+            ("k1_level_max", flow.k1_level_max),
+            ("k1_lower", flow.k1_lower),
+            ("tau", flow.tau),
+        ),
+        "docs/theory.md#k1",
+    ),
+    Claim(
+        "K2",
+        "hitting_time_le_ceil_rho_flow_time_of_monotone_step",
+        "For alpha^N < d < t under S1's hypotheses, K_t(d) <= ceil(rho(t) tau_t(alpha^N, d)/eta).",
+        S1_HYPS + (_H("level_below_target", sp.And(sp.Lt(alpha**N, d), sp.Lt(d, t)), "alpha^N < d < t"),),
+        sp.Le(K, sp.ceiling(rho_f(t) * tau_s(alpha**N, d) / eta)),
+        (
+            ("k2_hypotheses", flow.k2_hypotheses),
+            ("k2_upper", flow.k2_upper),
+            ("rho", flow.rho),
+            ("tau", flow.tau),
+        ),
+        "docs/theory.md#k2",
+    ),
+    Claim(
+        "K3",
+        "flow_time_bounds_elementary_of_depth_ge_three",
+        "For N >= 3: (alpha^-(N-2) - d^-((N-2)/N))/((N-2)t) <= tau_t(alpha^N, d) and tau_t(alpha^N,(1-eps)t) <= alpha^-(N-2)/((N-2)t) + J_N(eps)/(N t^A).",
+        (_H("depth_ge_three", sp.Ge(N, 3), "N >= 3"), H_alpha,
+         _H("level_below_target", sp.And(sp.Lt(alpha**N, d), sp.Lt(d, t)), "alpha^N < d < t"),
+         _H("eps_unit", sp.And(sp.Gt(eps, 0), sp.Lt(eps, 1)), "0 < eps < 1")),
+        sp.Le((alpha ** (-(N - 2)) - d ** (-(N - 2) / N)) / ((N - 2) * t), tau_s(alpha**N, d)),
+        (
+            ("k3_hypotheses", flow.k3_hypotheses),
+            ("k3_lower", flow.k3_lower),
+            ("k3_upper", flow.k3_upper),
+            ("J_N", flow.J_N),
+        ),
+        "docs/theory.md#k3",
+    ),
+    Claim(
+        "L1",
+        "interval_nonempty_of_spectral_condition",
+        "E = 0: T0 <= UB0 and T1 >= LB1; UB0 <= LB1 implies the low-rank interval [T0, T1] is nonempty.",
+        (H_depth, H_alpha, H_eta,
+         _H("spectral_gap", sp.Gt(s_r, s_r1), "s_r > s_{r+1}"),
+         _H("eps_unit", sp.And(sp.Gt(eps, 0), sp.Lt(eps, 1)), "0 < eps < 1"),
+         _H("threshold_ge_init", sp.Ge(theta, alpha**N), "theta >= alpha^N"),
+         _H("init_below_learned", sp.Lt(alpha**N, (1 - eps) * s_r), "alpha^N < (1-eps) s_r"),
+         _H("monotone_step", sp.Le(eta * N * s1**A_, 1), "eta N s_1^A <= 1"),
+         _H("spectral_condition", sp.Le(UB0, LB1), "UB0 <= LB1")),
+        sp.Le(T0, T1),
+        (
+            ("l1_hypotheses", lowrank.l1_hypotheses),
+            ("ub0", lowrank.ub0),
+            ("lb1", lowrank.lb1),
+            ("spectral_condition", lowrank.spectral_condition),
+        ),
+        "docs/theory.md#l1",
+    ),
+    Claim(
+        "L2",
+        "error_le_max_of_mem_interval",
+        "For k in [T0, T1], ||P(k) - W_r||_2 <= max(eps s_1, theta).",
+        (H_depth, H_alpha, H_eta,
+         _H("monotone_step", sp.Le(eta * N * s1**A_, 1), "eta N s_1^A <= 1"),
+         _H("in_interval", sp.And(sp.Le(T0, k), sp.Le(k, T1)), "T0 <= k <= T1")),
+        sp.Le(err, sp.Max(eps * s1, theta)),
+        (("l2_error_bound", lowrank.l2_error_bound),),
+        "docs/theory.md#l2",
+    ),
+    Claim(
+        "L3",
+        "interval_nonempty_of_ratio_gt_rho",
+        "s_r/s_{r+1} >= explicit threshold (-> rho(s_r)(1 + O(alpha^(N-2))) for N >= 3, 1 + O(ln(1/eps)/ln(1/alpha^2)) correction for N = 2) implies UB0 <= LB1.",
+        (H_depth, H_alpha, H_eta,
+         _H("monotone_step", sp.Le(eta * N * s1**A_, 1), "eta N s_1^A <= 1"),
+         _H("ratio_condition", sp.Ge(s_r / s_r1, sp.Symbol("R_L3")), "s_r/s_{r+1} >= l3_ratio_threshold")),
+        sp.Le(UB0, LB1),
+        (
+            ("l3_ratio_threshold", lowrank.l3_ratio_threshold),
+            ("l3_sufficient", lowrank.l3_sufficient),
+        ),
+        "docs/theory.md#l3",
+    ),
+    Claim(
+        "P1",
+        "tendsto_pos_part_of_step_bound",
+        "With eta <= 1/(N max(t_1, alpha^N)^A) and the S3 positivity condition for t_i <= 0, P(k) -> Y_+.",
+        (H_depth, H_alpha, H_eta,
+         _H("step_bound", sp.Le(eta * N * sp.Max(t1, alpha**N) ** A_, 1), "eta N max(t_1, alpha^N)^A <= 1"),
+         _H("positivity", sp.Lt(eta * alpha ** (N - 2) * (alpha**N - t), 1), "for every t = t_i <= 0")),
+        "P(k) -> Y_+ = Q diag(max(t_i, 0)) Q^T",
+        (
+            ("p1_step_bound", perturbed.p1_step_bound),
+            ("p1_hypotheses", perturbed.p1_hypotheses),
+            ("y_plus_eigenvalues", perturbed.y_plus_eigenvalues),
+        ),
+        "docs/theory.md#p1",
+    ),
+    Claim(
+        "P2",
+        "eigenvalue_recovery_of_norm_le",
+        "|t_i - s_i| <= e, |max(t_i,0) - s_i| <= e, ||Y_+ - W||_2 <= 2e, ||Y_+ - W||_F <= ||E||_F.",
+        (_H("noise_norm", sp.Ge(e, 0), "e = ||E||_2"),
+         _H("target_psd", sp.Ge(sp.Symbol("s_n"), 0), "W positive semidefinite")),
+        sp.Le(sp.Abs(t - s), e),
+        (
+            ("p2_bounds", perturbed.p2_bounds),
+            ("p2_eigenvalues_consistent", perturbed.p2_eigenvalues_consistent),
+        ),
+        "docs/theory.md#p2",
+    ),
+    Claim(
+        "P3",
+        "hitting_time_mem_Icc_of_noise_lt_gap",
+        "e < s - d: (s-d)/(s+e-d) tau_s/eta <= K_t(d) <= ceil(rho(s+e)(s-d)/(s-d-e) tau_s/eta) for every t in [s-e, s+e].",
+        (H_depth, H_alpha, H_eta,
+         _H("noise_lt_gap", sp.Lt(e, s - d), "e < s - d"),
+         _H("level_above_init", sp.Lt(alpha**N, d), "alpha^N < d"),
+         _H("monotone_step", sp.Le(eta * N * (s + e) ** A_, 1), "eta N (s+e)^A <= 1"),
+         _H("level_in_increasing_range", sp.Le(d, (s - e) * (N - 1) / (2 * N - 1)), "lower part: K1's range")),
+        sp.Le((s - d) / (s + e - d) * tau_s(alpha**N, d) / eta, K),
+        (
+            ("p3_hypotheses", perturbed.p3_hypotheses),
+            ("p3_lower_hypotheses", perturbed.p3_lower_hypotheses),
+            ("p3_bounds", perturbed.p3_bounds),
+        ),
+        "docs/theory.md#p3",
+    ),
+    Claim(
+        "P4",
+        "interval_persists_of_noise_le_critical",
+        "T0~ <= max_{i<=r} ceil(rho(t_i) H(t_i)/eta), T1~ >= ceil(tau_{s_{r+1}+e}(alpha^N, theta'')/eta) - 1; W-only bounds when H is decreasing on [s_i-e, s_i+e]; e* the largest e keeping UB0~ <= LB1~.",
+        (H_depth, H_alpha, H_eta,
+         _H("noise_norm", sp.Ge(e, 0), "e = ||E||_2"),
+         _H("step_bound", sp.Le(eta * N * sp.Max(t1, alpha**N) ** A_, 1), "P1 step bound"),
+         _H("comparison_step", sp.Le(eta * N * (s_r1 + e) ** A_, 1), "eta N (s_{r+1}+e)^A <= 1"),
+         _H("threshold_ge_init", sp.Ge(theta, alpha**N), "theta >= alpha^N"),
+         _H("init_below_learned", sp.Lt(alpha**N, (1 - eps) * t_r), "alpha^N < (1-eps) t_r")),
+        sp.Le(sp.Symbol("T0~"), sp.Symbol("T1~")),
+        (
+            ("p4_hypotheses", perturbed.p4_hypotheses),
+            ("p4_bounds", perturbed.p4_bounds),
+            ("p4_any_hypotheses", perturbed.p4_any_hypotheses),
+            ("p4_bounds_any", perturbed.p4_bounds_any),
+            ("p4_any_condition", perturbed.p4_any_condition),
+            ("h_decreasing_on", perturbed.h_decreasing_on),
+            ("critical_noise", perturbed.critical_noise),
+            ("weyl_extremal_eigenvalues", perturbed.weyl_extremal_eigenvalues),
+        ),
+        "docs/theory.md#p4",
+    ),
+    Claim(
+        "P5",
+        "error_le_of_mem_perturbed_interval",
+        "For k in [T0~, T1~], ||P(k) - W_r||_2 <= max(eps (s_1+e), theta) + 2(e + s_{r+1}).",
+        (H_depth, H_alpha, H_eta,
+         _H("in_interval", sp.And(sp.Le(sp.Symbol("T0~"), k), sp.Le(k, sp.Symbol("T1~"))), "T0~ <= k <= T1~")),
+        sp.Le(err, sp.Max(eps * (s1 + e), theta) + 2 * (e + s_r1)),
+        (("p5_error_bound", perturbed.p5_error_bound),),
+        "docs/theory.md#p5",
+    ),
+]
+
+CLAIMS = MappingProxyType({c.id: c for c in _CLAIMS})
+
+
+def claim_ids():
+    """The 16 claim IDs in THEORY.md order.
+
+    >>> len(claim_ids()), claim_ids()[-1]
+    (16, 'P5')
+    """
+    return tuple(CLAIMS)
+
+
+def get_claim(claim_id):
+    """The :class:`Claim` with this ID; ValueError naming the ID if unknown.
+
+    >>> get_claim('L1').name
+    'interval_nonempty_of_spectral_condition'
+    """
+    try:
+        return CLAIMS[claim_id]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown claim ID {claim_id!r}; known IDs: {', '.join(CLAIMS)}"
+        ) from None
