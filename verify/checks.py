@@ -145,3 +145,4 @@ def check(claim_id: str, instance: Mapping[str, object], *, dps: int = 50,
 
 # The claim checks register themselves on import.
 from verify import claimchecks as _claimchecks  # noqa: E402,F401
+from verify import checks_flow as _checks_flow  # noqa: E402,F401

@@ -33,6 +33,10 @@ __all__ = [
     "draw_raw",
     "sample_instances",
     "PROFILES",
+    # budgets
+    "predicted_steps",
+    "alpha_floor",
+    "log_interpolate",
 ]
 
 
@@ -149,3 +153,52 @@ def _r1(*, n, depth, spectrum, seed, noise, alpha, eta_fraction, steps):
     spectrum = list(spectrum[:n])
     return {"n": n, "depth": depth, "spectrum": spectrum, "seed": seed, "noise": noise,
             "alpha": alpha, "eta_fraction": eta_fraction, "steps": steps}
+
+
+# ---------------------------------------------------------------------------------------
+# step budgets, by construction
+
+
+def predicted_steps(t: float, level: float, alpha: float, eta: float, N: int) -> float:
+    """The K2 bound rho(t) tau_t(alpha^N, level)/eta in floats (0 if nothing to learn)."""
+    from bounds.flow import rho, tau_float
+
+    if alpha**N >= level:
+        return 0.0
+    return float(rho(t, eta, N)) * tau_float(t, alpha**N, level, N) / eta
+
+
+def alpha_floor(t: float, level: float, eta: float, N: int, *, budget: float,
+                alpha_max: float) -> float:
+    """Smallest alpha in (0, alpha_max] whose predicted steps to ``level`` fit ``budget``.
+
+    The predicted steps decrease in alpha, so a bisection in log(alpha) finds it; instances
+    then draw alpha from [alpha_floor, alpha_max] and stay inside the budget by construction.
+
+    >>> a = alpha_floor(1.0, 0.9, 0.25, 3, budget=1000, alpha_max=0.5)
+    >>> predicted_steps(1.0, 0.9, a, 0.25, 3) <= 1000 < predicted_steps(1.0, 0.9, 0.99 * a, 0.25, 3)
+    True
+    """
+    import math
+
+    if not 0 < alpha_max or alpha_max**N >= level:
+        raise ValueError(f"alpha_max={alpha_max} must be positive with alpha_max^N < level={level}")
+    if predicted_steps(t, level, alpha_max, eta, N) > budget:
+        raise ValueError(f"even alpha={alpha_max} needs more than {budget:g} steps")
+    lo, hi = math.log(alpha_max) - 60.0, math.log(alpha_max)
+    if predicted_steps(t, level, math.exp(lo), eta, N) <= budget:
+        return math.exp(lo)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if predicted_steps(t, level, math.exp(mid), eta, N) <= budget:
+            hi = mid
+        else:
+            lo = mid
+    return math.exp(hi)
+
+
+def log_interpolate(lo: float, hi: float, u: float) -> float:
+    """lo^(1-u) hi^u for u in [0, 1]."""
+    import math
+
+    return math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u)
