@@ -391,7 +391,8 @@ def weyl_extremal_perturbation(target: Target, r: int, norm, *, dps: int = 50) -
 
     Lowers the top r eigenvalues of the target by ``e`` and raises the others by ``e``:
     ``Y = W + E`` has eigenvalues ``s_i - e`` (i <= r) and ``s_i + e`` (i > r), eigenvectors
-    ``v_i``. ``0 <= r <= n``; ``e = norm >= 0``.
+    ``v_i``. ``0 <= r <= n``; ``e = norm >= 0``. The eigenvectors are those stored in the
+    target (accurate to ``target.dps`` digits), so use ``dps <= target.dps``.
 
     >>> tgt = psd_target([2, 1], seed=0, dps=20)
     >>> E = weyl_extremal_perturbation(tgt, 1, 0.5, dps=20)
@@ -440,7 +441,9 @@ def spectral_norm(M, *, dps: int = 50):
 def observed(target: Target, E, *, dps: int = 50) -> Observed:
     """``Y = W + E`` with its descending eigenvalues ``t``, eigenvectors and ``||E||_2``.
 
-    ``E`` must be a symmetric matrix of the target's size (ValueError otherwise).
+    ``E`` must be a symmetric matrix of the target's size (ValueError otherwise). ``W`` is
+    taken as stored in the target (accurate to ``target.dps`` digits): use
+    ``dps <= target.dps``.
     """
     dps = check_dps(dps)
     if not isinstance(target, Target):
