@@ -435,6 +435,8 @@ def s3_decreasing_step_bound(t, alpha, N):
     N = _check_N(N)
     t = _mpf(t, "t")
     alpha = _positive(alpha, "alpha")
+    if not t < alpha**N:
+        raise ValueError("s3_decreasing_step_bound needs t < alpha^N")
     return 1 / (alpha ** (N - 2) * ((2 * N - 1) * alpha**N - (N - 1) * t))
 
 

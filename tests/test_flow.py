@@ -75,6 +75,29 @@ def test_G_derivative_equals_flow_integrand(N):
     assert _sym_zero(dG * (1 - u) * u**A_ - 1)
 
 
+def test_G_derivative_symbolic_N_via_lerch_recurrence():
+    # hyperexpand writes G' with lerchphi(u, 1, b) and lerchphi(u, 1, b + 1), b = 2/N - 1;
+    # the recurrence Phi(u, 1, a) = 1/a + u Phi(u, 1, a + 1) (first series term split off)
+    # then reduces G'(u) (1-u) u^A to 1 for symbolic N.
+    b = 2 / Nsym - 1
+    dG = sp.hyperexpand(sp.diff(G_symbolic(u, Nsym), u))
+    assert dG.has(sp.lerchphi)
+
+    def split_first_term(ex):
+        return ex.replace(
+            lambda z: isinstance(z, sp.lerchphi) and sp.simplify(z.args[2] - b) == 0,
+            lambda z: 1 / z.args[2] + z.args[0] * sp.lerchphi(z.args[0], 1, z.args[2] + 1),
+        )
+
+    red = sp.powsimp(sp.expand(split_first_term(dG) * (1 - u) * u ** A_exact(Nsym)), force=True)
+    assert _sym_zero(red - 1)
+    # the recurrence itself, on the series to order 10 for symbolic a
+    a_ = sp.Symbol("a", positive=True)
+    lhs = sum(u**k / (k + a_) for k in range(11))
+    rhs = 1 / a_ + u * sum(u**k / (k + a_ + 1) for k in range(10))
+    assert sp.simplify(lhs - rhs) == 0
+
+
 def test_G_series_coefficients_symbolic_N():
     # G(u) = u^b/b * 2F1(1,b;b+1;u) = sum_k u^(b+k)/(b+k): the k-th hypergeometric
     # coefficient times 1/b equals 1/(b+k) for symbolic b and k.
@@ -505,6 +528,8 @@ def test_k3_constant_conversion_symbolic_N():
         (lambda: rho(1, 0, 2), "eta"),
         (lambda: s1_hypotheses(1, "-0.1", "0.1", 2), "alpha"),
         (lambda: k1_lower(1, "0.3", "0.1", "-1", 2), "eta"),
+        (lambda: s3_decreasing_step_bound(2, 1, 3), "t < alpha"),
+        (lambda: k3_lower(1, "0.5", "0.1", 2), "N >= 3"),
     ],
 )
 def test_bad_input_raises_value_error_naming_problem(call, word):
