@@ -66,12 +66,15 @@ class Outcome:
     note: str = ""
     # observed / predicted for the tightness audit (None where the claim has no such ratio)
     ratio: float | None = None
+    # further named observed/predicted ratios (e.g. "T1/LB1" beside T0/UB0)
+    extra_ratios: Mapping[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
             "claim": self.claim, "verdict": self.verdict, "slack": self.slack, "dps": self.dps,
             "instance": dict(self.instance), "observed": dict(self.observed),
             "predicted": dict(self.predicted), "note": self.note, "ratio": self.ratio,
+            "extra_ratios": dict(self.extra_ratios),
         }
 
 
@@ -146,3 +149,4 @@ def check(claim_id: str, instance: Mapping[str, object], *, dps: int = 50,
 # The claim checks register themselves on import.
 from verify import claimchecks as _claimchecks  # noqa: E402,F401
 from verify import checks_flow as _checks_flow  # noqa: E402,F401
+from verify import checks_lowrank as _checks_lowrank  # noqa: E402,F401

@@ -38,15 +38,29 @@ class ClaimSummary:
         return PASS if self.passed else NOT_APPLICABLE
 
 
-def tightness(outcomes: Sequence[Outcome]) -> dict | None:
-    """min / median / max of observed/predicted over the decided outcomes that have one."""
-    ratios = sorted(o.ratio for o in outcomes
-                    if o.ratio is not None and o.verdict in (PASS, FAIL) and math.isfinite(o.ratio))
+def _spread(values) -> dict | None:
+    ratios = sorted(v for v in values if v is not None and math.isfinite(v))
     if not ratios:
         return None
     m = len(ratios)
     median = ratios[m // 2] if m % 2 else (ratios[m // 2 - 1] + ratios[m // 2]) / 2
     return {"min": ratios[0], "median": median, "max": ratios[-1], "count": m}
+
+
+def tightness(outcomes: Sequence[Outcome]) -> dict | None:
+    """min / median / max of observed/predicted over the decided outcomes that have one;
+    named extra ratios (e.g. "T1/LB1") under "extra"."""
+    decided = [o for o in outcomes if o.verdict in (PASS, FAIL)]
+    main = _spread(o.ratio for o in decided)
+    names = sorted({k for o in decided for k in o.extra_ratios})
+    extra = {k: _spread(o.extra_ratios.get(k) for o in decided) for k in names}
+    extra = {k: v for k, v in extra.items() if v}
+    if main is None and not extra:
+        return None
+    out = dict(main or {})
+    if extra:
+        out["extra"] = extra
+    return out
 
 
 def summarize(claim_id: str, name: str, outcomes: Sequence[Outcome], *, dps: int,
@@ -75,7 +89,7 @@ def _fmt_slack(x: float | None) -> str:
 
 
 def _fmt_tight(t: dict | None) -> str:
-    if not t:
+    if not t or "min" not in t:
         return "-"
     return f"{t['min']:.3g}/{t['median']:.3g}/{t['max']:.3g}"
 

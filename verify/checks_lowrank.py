@@ -1,0 +1,355 @@
+"""Checks of the noiseless low-rank claims L1, L2, L3 and their instance specs.
+
+The observed interval: ``T0 = min{k : x_i(k)^N >= (1-eps) s_i for all i <= r}`` and
+``T1 = min{k : x_{r+1}(k)^N > theta} - 1`` on the reduced dynamics of the target's
+eigenvalues (E = 0, so Y = W and t_i = s_i). Bounds ``UB0 = max_i ceil(B_i)`` and
+``LB1 = ceil(L) - 1`` are compared through their real arguments B_i and L with a margin
+from the working precision (never through a ceil taken at finite precision).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mpmath
+
+from bounds.flow import A, k1_level_max, rho, tau
+from bounds.lowrank import l1_hypotheses, l2_error_bound, l3_sufficient, spectral_condition
+from verify.checks import (
+    FAIL,
+    NOT_APPLICABLE,
+    PASS,
+    UNDECIDED,
+    Outcome,
+    compare_le,
+    register,
+    rel_margin,
+)
+from verify.checks_flow import worst_verdict
+from verify.engine import Event, simulate_reduced
+from verify.sampling import Param, alpha_floor, instance_spec, log_interpolate
+
+__all__ = ["Interval", "observe_interval", "interval_bounds", "l1_outcome", "l2_outcome",
+           "l3_outcome", "level_ceiling"]
+
+BUDGET_T0 = 20_000
+BUDGET_T1 = 100_000
+
+
+def _n(x, digits=20) -> str:
+    return mpmath.nstr(x, digits) if isinstance(x, mpmath.mpf) else str(x)
+
+
+# ---------------------------------------------------------------------------------------
+# instances
+
+
+def level_ceiling(t: float, alpha: float, eta: float, N: int, *, budget: float,
+                  level_max: float) -> float:
+    """Largest level b <= level_max with tau_t(alpha^N, b)/eta <= budget (bisection; the flow
+    time increases in b). Returns alpha^N if no level above it fits."""
+    from bounds.flow import tau_float
+
+    aN = alpha**N
+    if level_max <= aN:
+        return aN
+    if tau_float(t, aN, level_max, N) / eta <= budget:
+        return level_max
+    lo, hi = aN, level_max
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if tau_float(t, aN, mid, N) / eta <= budget:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+_L_PARAMS = (
+    Param("depth", "int", 2, 5),
+    Param("n", "int", 2, 5),
+    Param("r_position", "float", 0.0, 1.0),
+    Param("shape", "floats", 0.0, 1.0, size=5),
+    Param("gap", "logfloat", 0.2, 20.0),
+    Param("top", "float", 0.5, 2.0),
+    Param("eps", "logfloat", 1e-4, 0.3),
+    Param("theta_mode", "int", 0, 3),
+    Param("theta_position", "float", 0.0, 1.0),
+    Param("alpha_position", "float", 0.0, 1.0),
+    Param("eta_fraction", "float", 0.05, 1.0),
+)
+
+
+def _lowrank_instance(*, depth, n, r_position, shape, gap, top, eps, theta_mode,
+                      theta_position, alpha_position, eta_fraction):
+    """A spectrum with s_r / s_{r+1} = 1 + gap, alpha inside the T0 budget, theta inside the
+    T1 budget (theta_mode 0: theta >= s_{r+1}, so LB1 is infinite)."""
+    N = depth
+    r = 1 + min(int(r_position * (n - 1)), n - 2)
+    s_r = top * (0.3 + 0.7 * shape[0])
+    head = sorted([s_r + (top - s_r) * u for u in shape[1:r]] + [s_r], reverse=True)
+    s_next = s_r / (1 + gap)
+    tail = sorted([s_next] + [0.0 if u < 0.1 else s_next * u for u in shape[r:n - 1]],
+                  reverse=True)
+    spectrum = head + tail[: n - r]
+    eta = eta_fraction / (N * spectrum[0] ** (2 - 2 / N))
+    level_r = (1 - eps) * s_r
+    cap = level_r
+    if s_next > 0:
+        cap = min(cap, s_next * (N - 1) / (2 * N - 1))
+    hi = (0.5 * cap) ** (1 / N)
+    lo = alpha_floor(s_r, level_r, eta, N, budget=BUDGET_T0, alpha_max=hi)
+    alpha = log_interpolate(lo, hi, alpha_position)
+    aN = alpha**N
+    if theta_mode == 0 or s_next == 0:
+        theta = max(s_next * (1 + theta_position), aN)
+    else:
+        ceiling = level_ceiling(s_next, alpha, eta, N, budget=BUDGET_T1,
+                                level_max=s_next * (N - 1) / (2 * N - 1))
+        theta = aN + (ceiling - aN) * theta_position
+    return {"depth": N, "spectrum": spectrum, "r": r, "eps": eps, "theta": theta,
+            "alpha": alpha, "eta_fraction": eta_fraction}
+
+
+for _cid in ("L1", "L2"):
+    instance_spec(_cid, *_L_PARAMS)(_lowrank_instance)
+
+
+# ---------------------------------------------------------------------------------------
+# observation and bounds
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Observed T0 and T1 (T1 None: x_{r+1}^N stayed <= theta for all ``steps`` simulated,
+    so T1 >= steps); ``hit_next`` is the step at which x_{r+1}^N first exceeded theta."""
+
+    T0: int | None
+    T1: int | None
+    hit_next: int | None
+    steps: int
+    ambiguous: bool
+    dps: int
+
+    def nonempty(self) -> bool | None:
+        """True/False when decided from the run; None when T0 was not reached."""
+        if self.T0 is None:
+            return None
+        if self.T1 is None:
+            return self.T0 <= self.steps
+        return self.T0 <= self.T1
+
+
+def _params(inst, dps):
+    N = inst["depth"]
+    s = [mpmath.mpf(v) for v in inst["spectrum"]]
+    eps, theta, alpha = (mpmath.mpf(inst[k]) for k in ("eps", "theta", "alpha"))
+    eta = mpmath.mpf(inst["eta_fraction"]) / (N * s[0] ** A(N))
+    return N, s, inst["r"], eps, theta, alpha, eta
+
+
+def interval_bounds(N, s, r, eps, theta, alpha, eta, *, tighten=1):
+    """The real arguments of UB0 and LB1: (max_i B_i, L) with UB0 = ceil(max B_i) and
+    LB1 = ceil(L) - 1; L = inf when theta >= s_{r+1}. ``tighten`` < 1 shrinks UB0's
+    argument and grows LB1's (negative controls)."""
+    aN = alpha**N
+    B = mpmath.mpf(0)
+    for si in s[:r]:
+        d = (1 - eps) * si
+        if aN < d:
+            B = max(B, rho(si, eta, N) * tau(si, aN, d, N) / eta)
+    if theta >= s[r]:
+        L = mpmath.inf
+    else:
+        thp = min(theta, k1_level_max(s[r], N))
+        L = tau(s[r], aN, thp, N) / eta if thp > aN else mpmath.mpf(0)
+    tighten = mpmath.mpf(tighten)
+    return B * tighten, L / tighten
+
+
+def observe_interval(N, s, r, eps, theta, alpha, eta, *, dps, max_steps) -> Interval:
+    """Run the reduced dynamics of the spectrum and read off T0 and T1."""
+    events = [Event(i, (1 - eps) * s[i]) for i in range(r)] + [Event(r, theta, strict=True)]
+    run = simulate_reduced(s[: r + 1], depth=N, alpha=alpha, eta=eta, dps=dps, events=events,
+                           max_steps=max_steps)
+    hits = run.hits
+    ambiguous = any(h.ambiguous for h in hits)
+    learned = [h.step for h in hits[:r]]
+    T0 = None if any(k is None for k in learned) else max(learned)
+    nxt = hits[r].step
+    return Interval(T0=T0, T1=None if nxt is None else nxt - 1, hit_next=nxt,
+                    steps=run.lanes[r].steps, ambiguous=ambiguous, dps=dps)
+
+
+def _steps_for(B, L):
+    """Run long enough to decide both bounds: past ceil(B) for T0 and past L for T1."""
+    top = mpmath.floor(B) + 3
+    if mpmath.isfinite(L):
+        top = max(top, mpmath.floor(L) + 3)
+    return int(top)
+
+
+# ---------------------------------------------------------------------------------------
+# L1
+
+
+def l1_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
+    """T0 <= UB0, T1 >= LB1, and UB0 <= LB1 implies T0 <= T1 (the interval is nonempty)."""
+    with mpmath.workdps(dps):
+        N, s, r, eps, theta, alpha, eta = _params(inst, dps)
+        if require_hypotheses and not l1_hypotheses(s, r, eps, theta, alpha, eta, N):
+            return Outcome("L1", NOT_APPLICABLE, None, dps, dict(inst),
+                           note="hypothesis false: s_r > s_r+1, theta >= alpha^N, "
+                                "alpha^N < (1-eps) s_r, eta N s_1^A <= 1")
+        B, L = interval_bounds(N, s, r, eps, theta, alpha, eta, tighten=tighten)
+        obs = observe_interval(N, s, r, eps, theta, alpha, eta, dps=dps,
+                               max_steps=_steps_for(B / mpmath.mpf(tighten), L))
+        if obs.ambiguous:
+            return Outcome("L1", UNDECIDED, None, dps, dict(inst), note="a level crossing is within rounding")
+        m = rel_margin(dps)
+        observed = {"T0": str(obs.T0), "T1": str(obs.T1) if obs.T1 is not None else f">= {obs.steps}"}
+        predicted = {"UB0": str(int(mpmath.ceil(B))),
+                     "LB1": "inf" if not mpmath.isfinite(L) else str(int(mpmath.ceil(L)) - 1)}
+        if obs.T0 is None:
+            return Outcome("L1", FAIL, -1.0, dps, dict(inst), observed, predicted,
+                           note=f"T0 not reached in {obs.steps} steps (> UB0)")
+        # T0 <= ceil(B)  <=>  T0 - 1 < B
+        v0, s0 = compare_le(obs.T0 - 1, B, margin=B * m + m)
+        if v0 == PASS and obs.T0 - 1 >= B:
+            v0 = FAIL
+        # T1 >= ceil(L) - 1  <=>  hit_next >= L (hit_next = T1 + 1 is an integer)
+        if obs.hit_next is None:
+            v1, s1 = (PASS, 1.0) if obs.steps >= L or not mpmath.isfinite(L) else (UNDECIDED, 0.0)
+        else:
+            v1, s1 = compare_le(L, obs.hit_next, margin=L * m + m)
+        verdict = worst_verdict(v0, v1)
+        predicted_nonempty = B <= mpmath.floor(L) if mpmath.isfinite(L) else True
+        if tighten == 1:
+            predicted_nonempty = spectral_condition(s, r, eps, theta, alpha, eta, N)
+        note = ""
+        if predicted_nonempty and obs.nonempty() is False:
+            verdict, note = FAIL, "spectral condition holds but the observed interval is empty"
+        ratio = float(obs.T0 / mpmath.ceil(B)) if B > 0 else None
+        extra = {}
+        if obs.T1 is not None and mpmath.isfinite(L) and L >= 2:
+            extra["T1/LB1"] = float(obs.T1 / (mpmath.ceil(L) - 1))
+        predicted["nonempty"] = str(bool(predicted_nonempty))
+        observed["nonempty"] = str(obs.nonempty())
+        return Outcome("L1", verdict, min(s0, s1), dps, dict(inst), observed, predicted,
+                       note=note, ratio=ratio, extra_ratios=extra)
+
+
+register("L1")(lambda inst, dps: l1_outcome(inst, dps))
+
+
+# ---------------------------------------------------------------------------------------
+# L2
+
+
+L2_SAMPLES = 9
+
+
+def l2_outcome(inst, dps, *, tighten=1) -> Outcome:
+    """For k in [T0, T1]: ||P(k) - W_r||_2 <= max(eps s_1, theta). With E = 0 the error is
+    max(max_{i<=r} |x_i^N - s_i|, max_{j>r} |x_j^N|) exactly; it is evaluated at T0, T1 and
+    evenly spaced steps between (9 in all; T1 beyond the run: up to the last step)."""
+    with mpmath.workdps(dps):
+        N, s, r, eps, theta, alpha, eta = _params(inst, dps)
+        if not l1_hypotheses(s, r, eps, theta, alpha, eta, N):
+            return Outcome("L2", NOT_APPLICABLE, None, dps, dict(inst), note="hypothesis false (L1's)")
+        B, L = interval_bounds(N, s, r, eps, theta, alpha, eta)
+        obs = observe_interval(N, s, r, eps, theta, alpha, eta, dps=dps, max_steps=_steps_for(B, L))
+        if obs.ambiguous:
+            return Outcome("L2", UNDECIDED, None, dps, dict(inst), note="T0/T1 within rounding")
+        if obs.T0 is None:
+            return Outcome("L2", UNDECIDED, None, dps, dict(inst), note="T0 not reached within the run")
+        end = obs.T1 if obs.T1 is not None else obs.steps
+        if end < obs.T0:
+            return Outcome("L2", NOT_APPLICABLE, None, dps, dict(inst), note="the interval [T0, T1] is empty")
+        ks = sorted({obs.T0 + (end - obs.T0) * j // (L2_SAMPLES - 1) for j in range(L2_SAMPLES)})
+        run = simulate_reduced(s, depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=end,
+                               checkpoints=ks, stop_when_settled=False)
+        bound = l2_error_bound(s, r, eps, theta) * mpmath.mpf(tighten)
+        worst, worst_margin = mpmath.mpf(0), mpmath.mpf(0)
+        for k in ks:
+            for i, (x, e) in enumerate(zip(run.checkpoints[k], run.checkpoint_errors[k])):
+                ref = s[i] if i < r else 0
+                err = abs(x**N - ref)
+                margin = N * (abs(x) + e) ** (N - 1) * mpmath.mpf(e)
+                if err > worst:
+                    worst, worst_margin = err, margin
+        v, slack = compare_le(worst, bound, margin=worst_margin + bound * rel_margin(dps))
+        return Outcome("L2", v, slack, dps, dict(inst),
+                       observed={"max_error": _n(worst), "sampled_steps": str(ks)},
+                       predicted={"bound": _n(bound)}, ratio=float(worst / bound) if bound > 0 else None)
+
+
+register("L2")(lambda inst, dps: l2_outcome(inst, dps))
+
+
+# ---------------------------------------------------------------------------------------
+# L3
+
+
+@instance_spec(
+    "L3",
+    Param("depth", "int", 2, 5),
+    Param("top", "float", 0.5, 2.0),
+    Param("eps", "logfloat", 1e-3, 0.3),
+    Param("alpha_position", "float", 0.0, 1.0),
+    Param("theta_position", "float", 0.05, 1.0),
+    Param("margin", "float", 0.0, 1.0),
+    Param("eta_fraction", "float", 0.05, 1.0),
+)
+def _l3_instance(*, depth, top, eps, alpha_position, theta_position, margin, eta_fraction):
+    """Rank one, s_2 placed so that s_1/s_2 exceeds the L3 threshold by a factor 1 + margin
+    (the threshold depends on s_2 through theta'; a few fixed-point rounds settle it).
+    alpha is drawn between the T0 step budget's floor and 0.3."""
+    from bounds.lowrank import l3_ratio_threshold
+
+    N = depth
+    s1 = top
+    eta = eta_fraction / (N * s1 ** (2 - 2 / N))
+    hi = min(0.3, (0.25 * (1 - eps) * s1) ** (1 / N))
+    alpha = log_interpolate(alpha_floor(s1, (1 - eps) * s1, eta, N, budget=BUDGET_T0, alpha_max=hi),
+                            hi, alpha_position)
+    s2 = s1 / 4
+    for _ in range(8):
+        aN = alpha**N
+        level = s2 * (N - 1) / (2 * N - 1)
+        theta = aN + (level - aN) * theta_position if level > aN else aN
+        with mpmath.workdps(30):
+            R = float(l3_ratio_threshold([s1, s2], 1, eps, theta, alpha, eta, N))
+        if not (R > 0 and mpmath.isfinite(R)):
+            break
+        s2 = s1 / (R * (1 + 0.05 + margin))
+        alpha = min(alpha, (0.25 * s2 * (N - 1) / (2 * N - 1)) ** (1 / N))
+    aN = alpha**N
+    level = s2 * (N - 1) / (2 * N - 1)
+    theta = aN + (level - aN) * theta_position
+    return {"depth": N, "spectrum": [s1, s2], "r": 1, "eps": eps, "theta": theta,
+            "alpha": alpha, "eta_fraction": eta_fraction}
+
+
+def l3_outcome(inst, dps) -> Outcome:
+    """The explicit ratio condition s_r/s_{r+1} >= R (bounds.lowrank.l3_ratio_threshold)
+    implies the spectral condition UB0 <= LB1 and an observed nonempty interval."""
+    with mpmath.workdps(dps):
+        N, s, r, eps, theta, alpha, eta = _params(inst, dps)
+        if not l3_sufficient(s, r, eps, theta, alpha, eta, N):
+            return Outcome("L3", NOT_APPLICABLE, None, dps, dict(inst), note="ratio condition false")
+        if not spectral_condition(s, r, eps, theta, alpha, eta, N):
+            return Outcome("L3", FAIL, -1.0, dps, dict(inst),
+                           note="ratio condition holds but UB0 > LB1 (the derivation is wrong here)")
+        B, L = interval_bounds(N, s, r, eps, theta, alpha, eta)
+        obs = observe_interval(N, s, r, eps, theta, alpha, eta, dps=dps, max_steps=_steps_for(B, L))
+        if obs.ambiguous:
+            return Outcome("L3", UNDECIDED, None, dps, dict(inst), note="T0/T1 within rounding")
+        nonempty = obs.nonempty()
+        verdict = PASS if nonempty else FAIL
+        return Outcome("L3", verdict, 1.0 if nonempty else -1.0, dps, dict(inst),
+                       observed={"T0": str(obs.T0), "T1": str(obs.T1), "nonempty": str(nonempty)},
+                       note="" if nonempty else "ratio condition holds but the observed interval is empty")
+
+
+register("L3")(l3_outcome)
