@@ -150,3 +150,4 @@ def check(claim_id: str, instance: Mapping[str, object], *, dps: int = 50,
 from verify import claimchecks as _claimchecks  # noqa: E402,F401
 from verify import checks_flow as _checks_flow  # noqa: E402,F401
 from verify import checks_lowrank as _checks_lowrank  # noqa: E402,F401
+from verify import checks_perturbed as _checks_perturbed  # noqa: E402,F401
