@@ -668,3 +668,270 @@ def _p3(*, depth, s, d_frac, e_frac, t_frac, matrix, spectrum, seed, alpha_u, et
                      floor, hi)
     inst.update({"alpha": _log_interp(lo, hi, alpha_u), "eta_fraction": eta_fraction})
     return inst
+
+
+# =======================================================================================
+# P4 and P5
+
+
+def _p4_setup(inst, dps):
+    """Everything P4/P5 need at the current precision (inside workdps(dps))."""
+    N = _check_N(_field(inst, "depth"))
+    target, obs = perturbed_problem(inst, dps)
+    s, t = list(target.s), list(obs.t)
+    n = len(s)
+    r = _int(inst, "r", 1, n - 1) if n >= 2 else _int(inst, "r", 1, 1)
+    if n < 2:
+        raise ValueError("P4/P5 need n >= 2 (r < n)")
+    e = _num(inst, "e", lo=0)
+    eps = _num(inst, "eps", lo=0, lo_open=True, hi=1, hi_open=True)
+    theta = _num(inst, "theta")
+    alpha = _num(inst, "alpha", lo=0, lo_open=True)
+    frac = _num(inst, "eta_fraction", lo=0, lo_open=True)
+    aN = alpha**N
+    eta = p4_step_size(t, s, r, e, alpha, N, frac)
+    Am = A(N)
+    fails = []
+    tolw = e * (1 + rel_margin(dps)) + rel_margin(dps) * max(s[0], 1)
+    if not all(abs(a - b) <= tolw for a, b in zip(t, s)):
+        fails.append("|t_i - s_i| <= e (spectra consistent with ||E|| <= e)")
+    if not theta >= aN:
+        fails.append("theta >= alpha^N")
+    if not aN < (1 - eps) * t[r - 1]:
+        fails.append("alpha^N < (1-eps) t_r")
+    if not eta <= 1 / (N * max(t[0], aN) ** Am):
+        fails.append("eta <= 1/(N max(t_1, alpha^N)^A)")
+    for i, ti in enumerate(t):
+        if ti <= 0 and not s3_nonpositive_condition(ti, alpha, eta, N):
+            fails.append(f"S3 positivity for t_{i + 1}")
+    if not eta * N * (s[r] + e) ** Am <= 1:
+        fails.append("eta N (s_{r+1}+e)^A <= 1")
+    return dict(N=N, target=target, obs=obs, s=s, t=t, n=n, r=r, e=e, eps=eps, theta=theta,
+                alpha=alpha, aN=aN, eta=eta, fails=fails)
+
+
+def _any_hypotheses(P):
+    """Hypotheses of the W-only bounds (p4_any_hypotheses), with the failing ones named."""
+    s, r, e, eps, theta, alpha, eta, N, aN = (P[k] for k in ("s", "r", "e", "eps", "theta",
+                                                            "alpha", "eta", "N", "aN"))
+    bad = []
+    if not theta >= aN:
+        bad.append("theta >= alpha^N")
+    for i, si in enumerate(s[:r]):
+        if not h_decreasing_on(si - e, si + e, alpha, eps, N):
+            bad.append(f"H decreasing on [s_{i + 1}-e, s_{i + 1}+e]")
+    if not eta * N * max(s[0] + e, aN) ** A(N) <= 1:
+        bad.append("eta N max(s_1+e, alpha^N)^A <= 1")
+    low = s[-1] - e
+    if low <= 0 and not s3_nonpositive_condition(low, alpha, eta, N):
+        bad.append("S3 positivity for s_n - e")
+    return bad
+
+
+def _p4_bounds_real(P, variant=None):
+    """Real-valued (ceil-free) P4 bound arguments: UB0 (T0~ <= ceil(UB0)), UB0any (W-only,
+    None if its hypotheses fail), Lreal (T1~ >= ceil(Lreal) - 1, i.e. K_theta >= Lreal; None =
+    infinite). ``variant`` (negative controls only): "noiseless_tail" builds LB1 from s_{r+1}
+    instead of s_{r+1} + e; "no_min" drops the min in theta''."""
+    N, aN, eta, eps, r, e = P["N"], P["aN"], P["eta"], P["eps"], P["r"], P["e"]
+    t, s, theta = P["t"], P["s"], P["theta"]
+    ub0 = mpmath.mpf(0)
+    for ti in t[:r]:
+        d = (1 - eps) * ti
+        if ti > 0 and aN < d:
+            ub0 = max(ub0, rho(ti, eta, N) * tau(ti, aN, d, N) / eta)
+    any_bad = _any_hypotheses(P)
+    ub0any = None
+    if not any_bad and s[r - 1] - e > 0:
+        ub0any = mpmath.mpf(0)
+        for si in s[:r]:
+            lo = si - e
+            d = (1 - eps) * lo
+            if aN < d:
+                ub0any = max(ub0any, rho(si + e, eta, N) * tau(lo, aN, d, N) / eta)
+    tp = s[r] + (0 if variant == "noiseless_tail" else e)
+    if theta >= tp:
+        lreal = None
+    else:
+        thp = theta if variant == "no_min" else min(theta, tp * (N - 1) / (2 * N - 1))
+        lreal = mpmath.mpf(1) if thp <= aN else tau(tp, aN, thp, N) / eta
+    return ub0, ub0any, any_bad, lreal
+
+
+def _p4_simulate(P, cap, dps):
+    """Run lanes 1..r+1 with the learning events and the theta event (strict)."""
+    N, r, t, eps, theta = P["N"], P["r"], P["t"], P["eps"], P["theta"]
+    events = [Event(i, (1 - eps) * t[i]) for i in range(r)] + [Event(r, theta, strict=True)]
+    return simulate_reduced(t[: r + 1], depth=N, alpha=P["alpha"], eta=P["eta"], dps=dps,
+                            events=events, max_steps=cap)
+
+
+@register("P4")
+def check_p4(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
+             enforce_hypotheses: bool = True, variant: str | None = None) -> Outcome:
+    """P4 on Y's trajectory: ``T0~ <= max_{i<=r} ceil(rho(t_i) tau_{t_i}(alpha^N,(1-eps)t_i)
+    /eta)`` (key "T0"), ``T1~ >= ceil(tau_{s_{r+1}+e}(alpha^N, theta'')/eta) - 1`` (key "T1")
+    and, when the W-only hypotheses hold, ``T0~ <= max_{i<=r} ceil(rho(s_i+e) H(s_i-e)/eta)``
+    (key "T0_any"; the W-only LB1 is the same as "T1"). ratio = T0~/UB0."""
+    with mpmath.workdps(dps):
+        P = _p4_setup(inst, dps)
+        pred = {"eta": _s(P["eta"])}
+        if P["fails"] and enforce_hypotheses:
+            return _na("P4", inst, dps, P["fails"], predicted=pred)
+        ub0, ub0any, any_bad, lreal = _p4_bounds_real(P, variant)
+        ub0 = ub0 * _tight(tighten, "T0")
+        if ub0any is not None:
+            ub0any = ub0any * _tight(tighten, "T0_any")
+        if lreal is not None:
+            lreal = lreal / _tight(tighten, "T1")
+        m = rel_margin(dps)
+        cap = max(int(mpmath.floor(B * (1 + m))) + 2 for B in (ub0, ub0any or 0, lreal or 0))
+        pred.update({"UB0_real": _s(ub0), "UB0_any_real": _s(ub0any) if ub0any is not None else
+                     "n/a", "K_theta_lower": _s(lreal) if lreal is not None else "inf"})
+        if cap > HARD_CAP:
+            return Outcome("P4", UNDECIDED, None, dps, dict(inst), {}, pred,
+                           note=f"bounds need {cap} steps, above the cap {HARD_CAP}")
+        run = _p4_simulate(P, cap, dps)
+        r = P["r"]
+        notes, parts, obsd = [], [], {}
+        learn, th = run.hits[:r], run.hits[r]
+        if any(h.ambiguous for h in learn):
+            parts.append((UNDECIDED, None))
+            notes.append("a learning step is ambiguous")
+            T0 = None
+        elif any(h.step is None for h in learn):
+            parts.append((FAIL, -1.0))
+            notes.append(f"some top lane not learned within {cap} steps (> every T0 bound)")
+            T0 = None
+        else:
+            T0 = max(h.step for h in learn)
+            obsd["T0~"] = str(T0)
+            parts.append(_lt_real(T0, ub0, m * max(ub0, 1)))
+            if parts[-1][0] == FAIL:
+                notes.append(f"T0~ = {T0} > ceil(UB0)")
+            if ub0any is not None:
+                parts.append(_lt_real(T0, ub0any, m * max(ub0any, 1)))
+                if parts[-1][0] == FAIL:
+                    notes.append(f"T0~ = {T0} > ceil(W-only UB0)")
+        if any_bad:
+            notes.append("W-only bounds not applicable: " + "; ".join(any_bad))
+        ratio_t1 = None
+        if th.ambiguous:
+            parts.append((UNDECIDED, None))
+            notes.append("theta crossing ambiguous")
+        elif th.step is None:
+            obsd["T1~"] = f">= {run.steps}" if not run.lanes[r].stationary else "inf"
+            parts.append((PASS, math.inf if lreal is None else float((run.steps + 1 - lreal) / max(lreal, 1))))
+        else:
+            K = th.step
+            obsd["T1~"] = str(K - 1)
+            if lreal is not None:
+                parts.append(compare_le(lreal, K, margin=m * max(lreal, 1)))
+                ratio_t1 = K / float(lreal)
+                obsd["(T1~+1)/(tau/eta)"] = _s(ratio_t1, 6)
+                if parts[-1][0] == FAIL:
+                    notes.append(f"theta crossed at step {K} < {_s(lreal, 8)}")
+        if P["fails"]:
+            notes.insert(0, "hypotheses NOT enforced; failing: " + "; ".join(P["fails"]))
+        if variant:
+            notes.insert(0, f"variant {variant} (not the claim)")
+        verdict, slack = _combine(parts)
+        ratio = T0 / float(ub0) if (T0 is not None and ub0 > 0) else None
+        return Outcome("P4", verdict, slack, dps, dict(inst), obsd, pred, note="; ".join(notes),
+                       ratio=ratio)
+
+
+def _p4_float_bounds(t, s, r, e, eps, theta, alpha, N, frac):
+    """Float estimates (UB0, UB0any, Lreal or None) for the builders."""
+    with mpmath.workdps(20):
+        eta = float(p4_step_size([mpmath.mpf(x) for x in t], [mpmath.mpf(x) for x in s], r,
+                                 mpmath.mpf(e), mpmath.mpf(alpha), N, mpmath.mpf(frac)))
+    aN = alpha**N
+    ub0 = 0.0
+    for ti in t[:r]:
+        if ti > 0 and aN < (1 - eps) * ti:
+            ub0 = max(ub0, _rho_f(ti, eta, N) * tau_float(ti, aN, (1 - eps) * ti, N) / eta)
+    ubany = 0.0
+    for si in s[:r]:
+        lo = si - e
+        if lo > 0 and aN < (1 - eps) * lo:
+            ubany = max(ubany, _rho_f(si + e, eta, N) * tau_float(lo, aN, (1 - eps) * lo, N) / eta)
+    tp = s[r] + e
+    lreal = None
+    if theta < tp:
+        thp = min(theta, tp * (N - 1) / (2 * N - 1))
+        lreal = 1.0 if thp <= aN else tau_float(tp, aN, thp, N) / eta
+    return ub0, ubany, lreal
+
+
+P45_PARAMS = (
+    Param("n", "int", 2, 4),
+    Param("depth", "int", 2, 5),
+    Param("r", "int", 1, 3),
+    Param("head", "floats", 0.5, 2.0, size=3),
+    Param("tail", "floats", 0.0, 1.0, size=3),
+    Param("tail_scale", "float", 0.0, 0.3),
+    Param("zero_tail", "int", 0, 1),
+    Param("seed", "int", 0, 2**31 - 1),
+    Param("e_frac", "float", 0.0, 1.0),
+    Param("worst", "int", 0, 1),
+    Param("eps", "logfloat", 1e-6, 0.3),
+    Param("theta_u", "float", 0.0, 1.0),
+    Param("alpha_u", "float", 0.0, 1.0),
+    Param("eta_fraction", "float", 0.05, 0.95),
+)
+
+
+def _build_p45(*, n, depth, r, head, tail, tail_scale, zero_tail, seed, e_frac, worst, eps,
+               theta_u, alpha_u, eta_fraction, nonempty):
+    """Spectrum: r head values in [0.5, 2], the tail scaled below tail_scale * s_r (the last
+    one 0 if zero_tail); e = e_frac (s_r - s_{r+1})/4; theta log-uniform in [0.03, 3] x
+    max(s_{r+1}+e, s_r/1000); alpha log-uniform between the smallest value whose predicted
+    steps (max of the bounds) fit the budget and min(theta, (1-eps)(s_r-e)/2)^(1/N). With
+    ``nonempty`` (P5) the upper end of alpha is lowered to where the predicted P4 condition
+    UB0 <= LB1 still holds, and if it fails at the budget limit theta is raised to
+    s_{r+1}+e (T1~ infinite)."""
+    N = depth
+    r = min(r, n - 1)
+    hs = sorted(head[:r], reverse=True)
+    sr = hs[-1]
+    tl = sorted((v * tail_scale * sr for v in tail[: n - r]), reverse=True)
+    if zero_tail:
+        tl[-1] = 0.0
+    s = hs + tl
+    e = e_frac * 0.25 * (sr - s[r])
+    kind = "worst" if worst else "random"
+    t = _eigs_float(s, seed, e, kind, r)
+    tp = s[r] + e
+    theta = max(tp, 1e-3 * sr) * 10 ** (2 * theta_u - 1.5)
+
+    def limits(theta):
+        hi = min(theta, 0.5 * (1 - eps) * (sr - e)) ** (1 / N)
+        floor = min(hi, 1e-12 ** (1 / N))
+
+        def steps(a):
+            ub0, ubany, lre = _p4_float_bounds(t, s, r, e, eps, theta, a, N, eta_fraction)
+            return max(ub0, ubany, lre or 0.0)
+
+        return _log_bisect(lambda a: steps(a) <= STEP_BUDGET, floor, hi), hi
+
+    lo, hi = limits(theta)
+    if nonempty:
+        def cond(a):
+            ub0, _, lre = _p4_float_bounds(t, s, r, e, eps, theta, a, N, eta_fraction)
+            return lre is None or ub0 <= lre
+
+        if cond(lo):
+            hi = _log_bisect(lambda a: not cond(a), lo, hi) / 1.001
+            hi = max(hi, lo)
+        else:
+            theta = max(theta, tp)
+            lo, hi = limits(theta)
+    alpha = _log_interp(lo, hi, alpha_u)
+    return {"n": n, "depth": N, "spectrum": s, "r": r, "seed": seed, "e": e, "noise_kind": kind,
+            "eps": eps, "theta": theta, "alpha": alpha, "eta_fraction": eta_fraction}
+
+
+@instance_spec("P4", *P45_PARAMS)
+def _p4(**raw):
+    return _build_p45(**raw, nonempty=False)
