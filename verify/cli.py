@@ -63,7 +63,110 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="PATH", help="write the JSON report here ('-': stdout)")
     run.add_argument("--markdown", metavar="PATH", help="write a Markdown report here")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+    for name, helptext in (("predict", "what the theory predicts for your parameters"),
+                           ("simulate", "what gradient descent does for your parameters")):
+        sp = sub.add_parser(name, help=helptext)
+        _add_problem_flags(sp)
+        if name == "simulate":
+            sp.add_argument("--max-steps", type=_positive_int, default=100_000)
+            sp.add_argument("--full-matrix", action="store_true",
+                            help="run the N-factor matrix iteration instead of the reduced dynamics")
+    fig = sub.add_parser("figures", help="reproduce the paper's kind of experiments as PNG and PDF")
+    fig.add_argument("--out", required=True, metavar="DIR")
+    fig.add_argument("--dps", type=_dps, default=30)
     return p
+
+
+def _number(text: str) -> str:
+    """Keep numbers as the user wrote them (parsed later at the working precision)."""
+    from verify.engine import to_mpf
+
+    try:
+        to_mpf(text, name="value")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    return text
+
+
+def _numbers(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split(",")]
+    if not parts or any(not p for p in parts):
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
+    return [_number(p) for p in parts]
+
+
+def _add_problem_flags(sp) -> None:
+    sp.add_argument("--depth", type=_positive_int, required=True, metavar="N")
+    sp.add_argument("--alpha", type=_number, required=True)
+    sp.add_argument("--eta", type=_number, required=True)
+    tgt = sp.add_mutually_exclusive_group(required=True)
+    tgt.add_argument("--spectrum", type=_numbers, metavar="s1,s2,...",
+                     help="eigenvalues of the PSD target (any order)")
+    tgt.add_argument("--target", metavar="FILE", help="symmetric PSD matrix (.npy, .json, .csv)")
+    sp.add_argument("--rank", type=_positive_int, required=True, metavar="r")
+    sp.add_argument("--eps", type=_number, default="0.1")
+    sp.add_argument("--theta", type=_number, default=None, help="default: eps * s_r")
+    noise = sp.add_mutually_exclusive_group()
+    noise.add_argument("--noise", type=_number, metavar="e", help="perturbation size ||E||_2")
+    noise.add_argument("--perturbation", metavar="FILE", help="symmetric perturbation matrix")
+    sp.add_argument("--noise-kind", choices=("worst", "random"), default="worst")
+    sp.add_argument("--seed", type=_positive_int, default=0)
+    sp.add_argument("--dps", type=_dps, default=50)
+    sp.add_argument("--json", action="store_true", help="print JSON only")
+
+
+def _setting(args):
+    from verify.explore import make_setting
+    from verify.instances import read_matrix
+
+    target = read_matrix(args.target, dps=args.dps) if args.target else None
+    pert = read_matrix(args.perturbation, dps=args.dps) if args.perturbation else None
+    return make_setting(depth=args.depth, alpha=args.alpha, eta=args.eta, rank=args.rank,
+                        eps=args.eps, spectrum=args.spectrum, target=target, theta=args.theta,
+                        noise=args.noise, noise_kind=args.noise_kind, perturbation=pert,
+                        seed=args.seed, dps=args.dps)
+
+
+def _emit(data: dict, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        if key == "hypotheses":
+            for h in value:
+                print(f"  hypothesis {h['name']}: {'holds' if h['holds'] else 'FAILS'}")
+        else:
+            print(f"{key}: {value}")
+
+
+def cmd_predict(args) -> int:
+    from verify.explore import predict
+
+    _emit(predict(_setting(args)), args.json)
+    return EXIT_OK
+
+
+def cmd_simulate(args) -> int:
+    from verify.explore import simulate
+
+    if args.max_steps < 1:
+        raise UsageError("--max-steps must be >= 1")
+    _emit(simulate(_setting(args), max_steps=args.max_steps, full_matrix=args.full_matrix),
+          args.json)
+    return EXIT_OK
+
+
+def cmd_figures(args) -> int:
+    try:
+        from verify.figures import make_all
+    except ImportError as exc:  # matplotlib is the optional extra `plots`
+        raise UsageError(f"figures need matplotlib: pip install 'dmf-verify[plots]' ({exc})") from None
+    for path in make_all(args.out, dps=args.dps):
+        print(path)
+    return EXIT_OK
 
 
 def _claim_name(claim_id: str) -> str:
@@ -146,7 +249,8 @@ def _write(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
-COMMANDS = {"run": cmd_run}
+COMMANDS = {"run": cmd_run, "predict": cmd_predict, "simulate": cmd_simulate,
+            "figures": cmd_figures}
 
 
 def main(argv=None) -> int:
