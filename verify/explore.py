@@ -13,10 +13,10 @@ runs them anyway.
 ...                   rank=1, eps="0.1", theta="0.05")
 >>> p = predict(st)
 >>> p["T0_upper"], p["T1_lower"], p["nonempty_predicted"]
-(144, 927, True)
+(144, 888, True)
 >>> sim = simulate(st, max_steps=3000)
 >>> sim["T0"], sim["T1"], sim["nonempty"]
-(102, 996, True)
+(102, 909, True)
 """
 
 from __future__ import annotations
