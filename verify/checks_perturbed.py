@@ -935,3 +935,149 @@ def _build_p45(*, n, depth, r, head, tail, tail_scale, zero_tail, seed, e_frac, 
 @instance_spec("P4", *P45_PARAMS)
 def _p4(**raw):
     return _build_p45(**raw, nonempty=False)
+
+
+@register("P5")
+def check_p5(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
+             enforce_hypotheses: bool = True) -> Outcome:
+    """P5: for k in [T0~, T1~], ``||P(k) - W_r||_2 <= max(eps (s_1+e), theta) + 2(e + s_{r+1})``
+    (key "error"), P(k) = Q diag(x(k)^N) Q^T with Q Y's eigenvectors; W_r = V diag(s_1..s_r,
+    0..) V^T. Sampled at checkpoints T0~, T1~ and three evenly spaced between (T1~ replaced by
+    the horizon max(2 UB0 + 10, LB1 + 2, K2 bound of the crossing capped at 2 budgets) when
+    the theta crossing comes later or never). Also
+    reported, not part of the verdict: whether the best sampled iterate beats Y_+ in
+    Frobenius distance to W. N/A when the observed interval is empty."""
+    with mpmath.workdps(dps):
+        P = _p4_setup(inst, dps)
+        pred = {"eta": _s(P["eta"])}
+        if P["fails"] and enforce_hypotheses:
+            return _na("P5", inst, dps, P["fails"], predicted=pred)
+        N, r, n, s, e = P["N"], P["r"], P["n"], P["s"], P["e"]
+        bound = (max(P["eps"] * (s[0] + e), P["theta"]) + 2 * (e + s[r])) * _tight(tighten, "error")
+        pred["error_bound"] = _s(bound)
+        ub0, _, _, lreal = _p4_bounds_real(P)
+        m = rel_margin(dps)
+        H = max(2 * int(mpmath.floor(ub0 * (1 + m))) + 10,
+                int(mpmath.floor(lreal * (1 + m))) + 2 if lreal is not None else 0)
+        tr1, aN, theta = P["t"][r], P["aN"], P["theta"]
+        if aN <= theta < tr1:
+            # reach the actual crossing when K2 says it comes within the budget
+            k2 = rho(tr1, P["eta"], N) * tau(tr1, aN, theta, N) / P["eta"] if aN < theta else 1
+            H = max(H, min(int(mpmath.floor(k2 * (1 + m))) + 2, 2 * STEP_BUDGET))
+        if H > HARD_CAP:
+            return Outcome("P5", UNDECIDED, None, dps, dict(inst), {}, pred,
+                           note=f"horizon {H} above the step cap {HARD_CAP}")
+        run = _p4_simulate(P, H, dps)
+        learn, th = run.hits[:r], run.hits[r]
+        if any(h.ambiguous for h in learn) or th.ambiguous:
+            return Outcome("P5", UNDECIDED, None, dps, dict(inst), {}, pred,
+                           note="T0~ or T1~ ambiguous at this precision")
+        if any(h.step is None for h in learn):
+            return Outcome("P5", UNDECIDED, None, dps, dict(inst), {}, pred,
+                           note=f"T0~ not reached within the horizon {H}")
+        T0 = max(h.step for h in learn)
+        if th.step is None:
+            T1, end, tnote = None, H, f"T1~ >= {H}: sampled up to the horizon {H}"
+        else:
+            T1 = th.step - 1
+            end, tnote = T1, ""
+        obsd = {"T0~": str(T0), "T1~": str(T1) if T1 is not None else f">= {H}"}
+        if T0 > end:
+            return Outcome("P5", NOT_APPLICABLE, None, dps, dict(inst), obsd, pred,
+                           note=f"observed interval empty (T0~ = {T0} > T1~ = {T1})")
+        cps = sorted({T0, end} | {T0 + (end - T0) * j // 4 for j in (1, 2, 3)})
+        full = simulate_reduced(P["t"], depth=N, alpha=P["alpha"], eta=P["eta"], dps=dps,
+                                max_steps=end, checkpoints=cps, stop_when_settled=False)
+        Q, V = P["obs"].Q, P["target"].V
+        Wr = _sym_from(V, [s[i] if i < r else mpmath.mpf(0) for i in range(n)])
+        W = P["target"].W
+        Yp = _sym_from(Q, [max(x, 0) for x in P["t"]])
+        fro_limit = _fro(Yp - W)
+        scale = max(s[0] + e, mpmath.mpf(1))
+        parts, errs_seen, fro_best = [], [], None
+        for k in cps:
+            if k not in full.checkpoints:
+                return Outcome("P5", FAIL, -1.0, dps, dict(inst), obsd, pred,
+                               note=f"trajectory diverged before step {k}")
+            xs, xe = full.checkpoints[k], full.checkpoint_errors[k]
+            Pk = _sym_from(Q, [x**N for x in xs])
+            err = _spec_norm(Pk - Wr)
+            marg = max(_pow_margin(x, de, N, dps) for x, de in zip(xs, xe)) + 100 * m * scale
+            parts.append(compare_le(err, bound, margin=marg))
+            errs_seen.append((k, err))
+            f = _fro(Pk - W)
+            fro_best = f if fro_best is None else min(fro_best, f)
+        verdict, slack = _combine(parts)
+        kworst, eworst = max(errs_seen, key=lambda ke: ke[1])
+        obsd.update({"max_error": _s(eworst), "at_step": str(kworst),
+                     "best_fro_to_W": _s(fro_best), "fro_Y_plus_to_W": _s(fro_limit),
+                     "early_stop_beats_Y_plus": "yes" if fro_best < fro_limit else "no"})
+        notes = [f"sampled k in {cps}"]
+        if tnote:
+            notes.append(tnote)
+        if verdict == FAIL:
+            notes.append(f"||P(k) - W_r||_2 = {_s(eworst, 8)} > {_s(bound, 8)} at k = {kworst}")
+        if P["fails"]:
+            notes.insert(0, "hypotheses NOT enforced; failing: " + "; ".join(P["fails"]))
+        return Outcome("P5", verdict, slack, dps, dict(inst), obsd, pred, note="; ".join(notes),
+                       ratio=float(eworst / bound) if bound > 0 else None)
+
+
+@instance_spec("P5", *P45_PARAMS)
+def _p5(**raw):
+    return _build_p45(**raw, nonempty=True)
+
+
+# ---------------------------------------------------------------------------------------
+# tightness audit of the critical noise
+
+
+def observed_critical_noise(s, r, eps, theta, alpha, eta, N, *, dps: int = 30,
+                            rtol: float = 0.02, max_steps: int = HARD_CAP):
+    """Largest e (bisection to ``rtol`` relative) for which the Weyl-extremal perturbation
+    ``E = -e sum_{i<=r} v_i v_i^T + e sum_{i>r} v_i v_i^T`` gives an observed nonempty
+    interval T0~ <= T1~ (T0~: x_i^N >= (1-eps) t_i for i <= r; T1~ = min{k: x_{r+1}^N >
+    theta} - 1). Searched on [0, e_max], ``e_max = min((s_r - s_{r+1})/2, s_r - alpha^N/(1-eps))``
+    (beyond it the groups of Y's eigenvalues swap, or t_r is "learned" at step 0, and the
+    interval becomes trivially nonempty). Assumes nonemptiness is monotone in e on that range.
+
+    Returns (e_lo, e_hi): nonempty verified at e_lo, empty at e_hi (e_hi None if nonempty at
+    e_max); None if empty already at e = 0. Ambiguous hitting steps raise ValueError (raise
+    ``dps``). Compare with ``bounds.perturbed.critical_noise`` (e* <= e_lo expected).
+    """
+    N = _check_N(N)
+    with mpmath.workdps(dps):
+        sv = [mpmath.mpf(v) for v in s]
+        a = mpmath.mpf(alpha)
+        aN = a**N
+        eps_m, th, h = mpmath.mpf(eps), mpmath.mpf(theta), mpmath.mpf(eta)
+
+        def nonempty(e):
+            t = sorted([v - e for v in sv[:r]] + [v + e for v in sv[r:]], reverse=True)
+            run = simulate_reduced(t[:r], depth=N, alpha=a, eta=h, dps=dps, max_steps=max_steps,
+                                   events=[Event(i, (1 - eps_m) * t[i]) for i in range(r)])
+            if any(x.ambiguous for x in run.hits):
+                raise ValueError(f"ambiguous learning step at e = {mpmath.nstr(e, 8)}; raise dps")
+            if any(x.step is None for x in run.hits):
+                return False  # never learned within the cap
+            T0 = max(x.step for x in run.hits)
+            lane = simulate_reduced([t[r]], depth=N, alpha=a, eta=h, dps=dps, max_steps=T0,
+                                    events=[Event(0, th, strict=True)])
+            hit = lane.hits[0]
+            if hit.ambiguous:
+                raise ValueError(f"ambiguous theta crossing at e = {mpmath.nstr(e, 8)}; raise dps")
+            return hit.step is None  # no crossing up to T0~: T1~ >= T0~
+
+        e_max = min((sv[r - 1] - sv[r]) / 2, sv[r - 1] - aN / (1 - eps_m)) * (1 - mpmath.mpf(10) ** -9)
+        if e_max <= 0 or not nonempty(mpmath.mpf(0)):
+            return None
+        if nonempty(e_max):
+            return float(e_max), None
+        lo, hi = mpmath.mpf(0), e_max
+        while hi - lo > rtol * hi:
+            mid = (lo + hi) / 2
+            if nonempty(mid):
+                lo = mid
+            else:
+                hi = mid
+        return float(lo), float(hi)
