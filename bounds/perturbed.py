@@ -246,7 +246,7 @@ def _p4_common(s, r, e, eps, theta, alpha, eta, N):
     return sv, r, e, eps, theta, alpha, eta, N
 
 
-def p4_hypotheses(t_eigs, s, r, e, eps, theta, alpha, eta, N):
+def p4_hypotheses(t_eigs, s, r, e, eps, theta, alpha, eta, N, *, weyl_tol=0):
     """P4 (bounds from Y's eigenvalues): spectra consistent with ``||E||_2 <= e`` (Weyl),
     ``theta >= alpha^N``, ``alpha^N < (1-eps) t_r``, P1's hypotheses on Y, and the O1
     step bound for the comparison target ``t' = s_{r+1} + e`` (``eta N t'^A <= 1``).
@@ -259,7 +259,12 @@ def p4_hypotheses(t_eigs, s, r, e, eps, theta, alpha, eta, N):
     if len(tv) != len(sv):
         raise ValueError("s and t_eigs must have the same length")
     aN = alpha**N
-    if not all(abs(a - b) <= e for a, b in zip(tv, sv)):
+    # computed eigenvalues of Y carry rounding: ``weyl_tol`` (absolute) admits it, so that
+    # the Weyl-extremal E (where |t_i - s_i| = e exactly) is not rejected by its last digit
+    tol = _mpf(weyl_tol, "weyl_tol")
+    if tol < 0:
+        raise ValueError("weyl_tol must be >= 0")
+    if not all(abs(a - b) <= e + tol for a, b in zip(tv, sv)):
         return False
     if not (theta >= aN and aN < (1 - eps) * tv[r - 1]):
         return False

@@ -402,3 +402,21 @@ def test_hypothesis_evaluators_never_raise_on_inadmissible():
         h_decreasing_on(1, 2, "5", "0.1", 2),
     ]
     assert all(v is False for v in vals)
+
+
+def test_p4_weyl_consistency_admits_only_the_given_rounding_tolerance():
+    # t_1 = s_1 - e exactly, except for a last-digit error of 1e-40: rejected without a
+    # tolerance, accepted with one at least that large, still rejected beyond it
+    import mpmath
+
+    from bounds.perturbed import p4_hypotheses
+
+    with mpmath.workdps(50):
+        e = mpmath.mpf("0.01")
+        s = [mpmath.mpf(1), mpmath.mpf("0.1")]
+        t = [s[0] - e - mpmath.mpf(10) ** -40, s[1] + e]
+        args = (t, s, 1, e, "0.1", "0.05", "0.05", "0.2", 3)
+        assert not p4_hypotheses(*args)
+        assert p4_hypotheses(*args, weyl_tol=mpmath.mpf(10) ** -39)
+        t_far = [s[0] - e - mpmath.mpf(10) ** -30, s[1] + e]
+        assert not p4_hypotheses(t_far, *args[1:], weyl_tol=mpmath.mpf(10) ** -39)

@@ -196,7 +196,9 @@ def predict(st: Setting) -> dict:
             out["nonempty_predicted"] = bool(spectral_condition(s, r, eps, th, a, h, N))
         else:
             p1 = p1_hypotheses(t, a, h, N)
-            p4 = p4_hypotheses(t, s, r, e, eps, th, a, h, N)
+            # eigenvalues of Y are computed: allow their rounding in the Weyl consistency
+            weyl_tol = mpmath.mpf(10) ** -(st.dps - 10) * max(abs(t[0]), abs(t[-1]), e, 1)
+            p4 = p4_hypotheses(t, s, r, e, eps, th, a, h, N, weyl_tol=weyl_tol)
             hyps += [("P1: eta <= 1/(N max(t_1, alpha^N)^A) and positivity", p1),
                      ("P4 (bounds from Y's eigenvalues)", p4)]
             ub, lb = p4_bounds(t, s, r, e, eps, th, a, h, N) if p4 else (None, None)
