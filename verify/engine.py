@@ -13,7 +13,7 @@ tight loop) and ``"mpmath"`` (the reference: the same operations on mpmath ``mpf
 use mpmath's binary precision for the requested ``dps`` and round every operation to nearest.
 
 Rounding margins. Each lane carries a first-order running estimate of the forward error
-of the computed iterate (docs/theory.md, "Rounding margins"): a local error bound per step,
+of the computed iterate (docs/numerics.md, "Rounding margins"): a local error bound per step,
 propagated with the map's derivative, where the product of derivatives is read off the
 trajectory itself as the ratio of increments (mean value theorem). An event comparison whose
 gap ``|x**N - d|`` lies inside the margin is *ambiguous*; hits reported with
@@ -61,7 +61,7 @@ __all__ = [
 MIN_DPS = 15
 BACKENDS = ("gmpy2", "mpmath")
 # Safety factor on the first-order error estimate: it covers the second-order terms and the
-# off-by-one point at which the mean-value derivative is taken (docs/theory.md).
+# off-by-one point at which the mean-value derivative is taken (docs/numerics.md).
 _SAFETY = 4.0
 
 
@@ -356,7 +356,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
     ax = abs(float(alpha))
     # err_k = SAFETY u |delta_k| S_k with S_0 = |x_0|/|delta_0| (rounding of alpha) and
     # S_k = S_(k-1) + L_(k-1)/|delta_k|, L_(k-1) = |x_k| + ck |x_k|^(N-1) (|t| + |x_k|^N)
-    # the local rounding error of step k-1 in units of u (docs/theory.md, rounding margins).
+    # the local rounding error of step k-1 in units of u (docs/numerics.md).
     S = None
     err = u * ax
     adf_last = 0.0  # |delta| of the last step taken
