@@ -158,6 +158,14 @@ def test_inputs_are_not_mutated():
     assert ts == [1, "0.5"] and cps == [3, 1] and events == [Event(0, "0.5")]
 
 
+def test_highest_precision_still_gives_margins_and_decides():
+    # at 250 digits u = 2^-830: the float error estimate must neither underflow nor overflow
+    run = simulate_reduced([1], depth=4, alpha="0.05", eta="0.1", dps=250, max_steps=20000,
+                           events=[Event(0, "0.5")], checkpoints=[0, 5000])
+    assert run.hits[0].step is not None and not run.hits[0].ambiguous
+    assert 0 < run.checkpoint_errors[5000][0] < 1e-200
+
+
 def test_precision_is_recorded_and_global_state_untouched():
     before = mpmath.mp.prec
     run = simulate_reduced([1], depth=2, alpha="0.1", eta="0.1", dps=77, max_steps=5)
@@ -177,6 +185,7 @@ def test_precision_is_recorded_and_global_state_untouched():
         (dict(eta="inf"), "eta must be a finite number"),
         (dict(eta="1e-3x"), "eta must be a number"),
         (dict(dps=10), "dps must be an integer >= 15"),
+        (dict(dps=251), "dps must be <= 250"),
         (dict(targets=[]), "targets must not be empty"),
         (dict(targets="1,2"), "targets must be a sequence"),
         (dict(targets=[1, float("nan")]), "target 1 must be a finite number"),

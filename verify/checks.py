@@ -35,10 +35,15 @@ __all__ = [
     "Outcome",
     "compare_le",
     "rel_margin",
+    "worst_verdict",
+    # reading instances
+    "param",
+    "depth_of",
     # the checker
     "CHECKS",
     "register",
     "check",
+    "escalate",
 ]
 
 PASS, FAIL, UNDECIDED, NOT_APPLICABLE = "PASS", "FAIL", "UNDECIDED", "N/A"
@@ -107,6 +112,56 @@ def compare_le(lhs, rhs, *, margin) -> tuple[str, float]:
     return UNDECIDED, slack
 
 
+def worst_verdict(*verdicts: str) -> str:
+    """FAIL beats UNDECIDED beats PASS.
+
+    >>> worst_verdict(PASS, UNDECIDED), worst_verdict(UNDECIDED, FAIL, PASS)
+    ('UNDECIDED', 'FAIL')
+    """
+    for v in (FAIL, UNDECIDED):
+        if v in verdicts:
+            return v
+    return PASS
+
+
+# ---------------------------------------------------------------------------------------
+# reading instances: every field checked, errors name the field
+
+
+def param(inst: Mapping[str, object], key: str, *, gt=None, ge=None, lt=None, le=None):
+    """``inst[key]`` as an mpf at the current precision, with optional bounds.
+
+    ValueError naming ``key`` when it is missing, not a number (strings are parsed as
+    decimals, never evaluated), NaN or infinite, or out of the stated range.
+
+    >>> param({"alpha": "0.5"}, "alpha", gt=0)
+    mpf('0.5')
+    >>> param({"alpha": -1}, "alpha", gt=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: instance field 'alpha' must be > 0, got -1
+    """
+    from verify.engine import to_mpf
+
+    if key not in inst:
+        raise ValueError(f"instance lacks the field {key!r}")
+    raw = inst[key]
+    x = to_mpf(raw, name=f"instance field {key!r}")
+    for op, bound, ok in (("> ", gt, lambda: x > gt), (">=", ge, lambda: x >= ge),
+                          ("< ", lt, lambda: x < lt), ("<=", le, lambda: x <= le)):
+        if bound is not None and not ok():
+            raise ValueError(f"instance field {key!r} must be {op.strip()} {bound}, got {raw!r}")
+    return x
+
+
+def depth_of(inst: Mapping[str, object]) -> int:
+    """The depth N of an instance: an integer >= 2 (ValueError naming the field otherwise)."""
+    N = inst.get("depth")
+    if isinstance(N, bool) or not isinstance(N, int) or N < 2:
+        raise ValueError(f"instance field 'depth' must be an integer >= 2, got {N!r}")
+    return N
+
+
 # ---------------------------------------------------------------------------------------
 # registry
 
@@ -127,23 +182,32 @@ def register(claim_id: str):
     return deco
 
 
-def check(claim_id: str, instance: Mapping[str, object], *, dps: int = 50,
-          max_dps: int = 400) -> Outcome:
-    """Run a claim's check, doubling the digits while the verdict is UNDECIDED.
+def escalate(fn: Callable[..., Outcome], instance: Mapping[str, object], *, dps: int = 50,
+             max_dps: int = 250, **kwargs) -> Outcome:
+    """Run ``fn(instance, dps, **kwargs)``, doubling the digits while the verdict is UNDECIDED.
 
     The returned outcome records the digits of its deciding run; if it is still UNDECIDED
-    at ``max_dps`` it says so (it is not a pass).
+    at ``max_dps`` it says so (it is not a pass). Keywords reach the check function (the
+    negative controls pass ``tighten=`` or ``require_hypotheses=`` this way).
     """
-    if claim_id not in _CHECKS:
-        raise ValueError(f"no check for claim {claim_id!r}; known: {', '.join(_CHECKS)}")
-    if isinstance(dps, bool) or not isinstance(dps, int) or dps < 15:
-        raise ValueError(f"dps must be an integer >= 15, got {dps!r}")
-    fn = _CHECKS[claim_id]
+    from verify.engine import MAX_DPS
+
+    for name, v in (("dps", dps), ("max_dps", max_dps)):
+        if isinstance(v, bool) or not isinstance(v, int) or not 15 <= v <= MAX_DPS:
+            raise ValueError(f"{name} must be an integer in 15..{MAX_DPS}, got {v!r}")
     while True:
-        out = fn(instance, dps)
+        out = fn(instance, dps, **kwargs)
         if out.verdict != UNDECIDED or dps >= max_dps:
             return out
         dps = min(2 * dps, max_dps)
+
+
+def check(claim_id: str, instance: Mapping[str, object], *, dps: int = 50,
+          max_dps: int = 250) -> Outcome:
+    """Run a claim's registered check with precision escalation (:func:`escalate`)."""
+    if claim_id not in _CHECKS:
+        raise ValueError(f"no check for claim {claim_id!r}; known: {', '.join(_CHECKS)}")
+    return escalate(_CHECKS[claim_id], instance, dps=dps, max_dps=max_dps)
 
 
 # The claim checks register themselves on import.

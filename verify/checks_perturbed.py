@@ -46,6 +46,7 @@ from verify.checks import (
     UNDECIDED,
     Outcome,
     compare_le,
+    escalate,
     register,
     rel_margin,
 )
@@ -161,13 +162,9 @@ def _tight(tighten, key):
     return mpmath.mpf(tighten.get(key, 1))
 
 
-def run_check(fn, instance, *, dps: int = 50, max_dps: int = 400, **kw) -> Outcome:
+def run_check(fn, instance, *, dps: int = 50, max_dps: int = 250, **kw) -> Outcome:
     """Run a check function with extra keywords, doubling the digits while UNDECIDED."""
-    while True:
-        out = fn(instance, dps, **kw)
-        if out.verdict != UNDECIDED or dps >= max_dps:
-            return out
-        dps = min(2 * dps, max_dps)
+    return escalate(fn, instance, dps=dps, max_dps=max_dps, **kw)
 
 
 def _na(claim, inst, dps, fails, observed=None, predicted=None):
@@ -911,7 +908,8 @@ def _build_p45(*, n, depth, r, head, tail, tail_scale, zero_tail, seed, e_frac, 
     theta = max(tp, 1e-3 * sr) * 10 ** (2 * theta_u - 1.5)
 
     def limits(theta):
-        hi = min(theta, 0.5 * (1 - eps) * (sr - e)) ** (1 / N)
+        # alpha^N stays strictly below theta after rounding (theta >= alpha^N is a hypothesis)
+        hi = min(theta * (1 - 1e-9), 0.5 * (1 - eps) * (sr - e)) ** (1 / N)
         floor = min(hi, 1e-12 ** (1 / N))
 
         def steps(a):

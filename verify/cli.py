@@ -40,9 +40,11 @@ def _positive_int(text: str) -> int:
 
 
 def _dps(text: str) -> int:
+    from verify.engine import MAX_DPS
+
     v = _positive_int(text)
-    if v < 15:
-        raise argparse.ArgumentTypeError(f"--dps must be >= 15, got {v}")
+    if not 15 <= v <= MAX_DPS:
+        raise argparse.ArgumentTypeError(f"digits must be in 15..{MAX_DPS}, got {v}")
     return v
 
 
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="check only this claim (repeatable)")
     run.add_argument("--seed", type=_positive_int, default=0)
     run.add_argument("--dps", type=_dps, default=50, help="starting precision (digits)")
-    run.add_argument("--max-dps", type=_dps, default=400,
+    run.add_argument("--max-dps", type=_dps, default=250,
                      help="highest precision an UNDECIDED verdict escalates to")
     run.add_argument("--json", metavar="PATH", help="write the JSON report here ('-': stdout)")
     run.add_argument("--markdown", metavar="PATH", help="write a Markdown report here")

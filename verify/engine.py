@@ -56,9 +56,13 @@ __all__ = [
     "simulate_reduced",
     "BACKENDS",
     "MIN_DPS",
+    "MAX_DPS",
 ]
 
 MIN_DPS = 15
+# Rounding margins are tracked in floats: u = 2^(1-prec) must stay far above the float
+# underflow (1e-308) with room for the products formed with it.
+MAX_DPS = 250
 BACKENDS = ("gmpy2", "mpmath")
 # Safety factor on the first-order error estimate: it covers the second-order terms and the
 # off-by-one point at which the mean-value derivative is taken (docs/numerics.md).
@@ -249,6 +253,8 @@ def _check_depth(depth) -> int:
 def _check_dps(dps) -> int:
     if isinstance(dps, bool) or not isinstance(dps, Integral) or dps < MIN_DPS:
         raise ValueError(f"dps must be an integer >= {MIN_DPS}, got {dps!r}")
+    if dps > MAX_DPS:
+        raise ValueError(f"dps must be <= {MAX_DPS} (the engine's rounding margins are floats), got {dps}")
     return int(dps)
 
 
@@ -391,7 +397,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
                 S = ax / adf
             else:
                 S += (ax + ck * ax ** (N - 1) * (ta + ax**N)) / adf
-            err = max(_SAFETY * u * adf * S, u * ax)
+            err = max(_SAFETY * u * (adf * S), u * ax)
         elif S is not None:
             # increment zero or outside the float range: near a stable fixed point the error
             # cannot grow by more than this step's rounding (e_k <= e_(k-1) + l_(k-1))
