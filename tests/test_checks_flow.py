@@ -8,16 +8,16 @@
 3. Precision: an UNDECIDED outcome is never a PASS; ``check`` escalates the digits.
 4. Bad input: NaN / depth 1 raise a ValueError naming the problem.
 
-Known defects of the code under test are pinned by ``xfail(strict=True)`` tests below
-(``test_boundary_*``, ``test_bad_input_*``); when they are fixed those tests XPASS and fail,
-and the matching carve-out in ``_known_rounding_boundary`` must be removed with them.
+Instances on the exact boundary of their spec (eta at its bound, d at the top of K1's
+range) are admissible and must PASS (``test_boundary_*``); bad input raises a ValueError
+naming the instance field (``test_bad_input_*``).
 """
 
 import math
 
 import mpmath
 import pytest
-from hypothesis import example, given, note, reject
+from hypothesis import example, given, note
 
 # verify.checks first: importing verify.checks_flow first runs into a circular import
 # (checks_flow -> checks -> checks_lowrank -> checks_flow.worst_verdict).
@@ -40,26 +40,9 @@ from bounds.flow import s3_decreasing_step_bound
 CLAIMS = ("S1", "S2", "S3", "O1", "K1", "K2", "K3")
 
 
-def _known_rounding_boundary(claim, inst):
-    """Instances on an exact boundary of their spec that the check evaluates as N/A because
-    of rounding (see test_boundary_* below): eta_fraction == 1.0 puts eta exactly on the
-    S1 / O1 step bound, which recomputed at dps digits can land a rounding unit above it;
-    K1's builder with d_position == 1.0 gives d = t(N-1)/(2N-1) rounded in floats, which can
-    exceed the exact level."""
-    if claim in ("S1", "K1", "K2", "O1") and inst.get("eta_fraction") == 1.0:
-        return True
-    if claim == "K1":
-        N, t = inst["depth"], inst["t"]
-        level = t * (N - 1) / (2 * N - 1)
-        return abs(inst["d"] - level) <= 4 * math.ulp(level)
-    return False
-
-
 def _assert_pass(claim, inst):
     out = check(claim, inst)
     note(repr(out.as_dict()))
-    if out.verdict == NOT_APPLICABLE and _known_rounding_boundary(claim, inst):
-        reject()  # pinned deterministically by the strict xfail tests test_boundary_*
     assert out.verdict == PASS, out.as_dict()
     assert out.verdict in DECIDED
 
@@ -158,30 +141,23 @@ def test_k3_passes_on_admissible_instances(inst):
 
 
 # ---------------------------------------------------------------------------------------
-# known rounding defects at the boundary of the specs (strict xfail: they must be fixed
-# in verify/, after which these XPASS and the carve-out in _known_rounding_boundary goes)
+# the exact boundary of the specs: rounding must not make these inadmissible
 
 
-@pytest.mark.xfail(strict=True, reason="eta_fraction=1.0 is in S1's spec, but eta = 1/(N t^A) "
-                   "recomputed at dps digits rounds above the bound: check gives N/A")
 def test_boundary_s1_eta_exactly_at_step_bound():
     inst = build("S1", dict(depth=6, t=0.26045403554983587, eta_fraction=1.0, alpha_position=0.5))
     assert check("S1", inst).verdict == PASS
 
 
-@pytest.mark.xfail(strict=True, reason="eta_fraction=1.0 is in O1's spec, but eta N t'^A "
-                   "evaluates above 1 at dps digits: check gives N/A")
 def test_boundary_o1_eta_exactly_at_step_bound():
     inst = build("O1", dict(depth=5, t_prime=1.9458657437890385, t_position=0.9,
                             alpha_position=0.5, eta_fraction=1.0))
     assert check("O1", inst).verdict == PASS
 
 
-@pytest.mark.xfail(strict=True, reason="K1's builder with d_position=1.0 gives d = float(2/5) "
-                   "> 2/5 = t(N-1)/(2N-1) for t=1, N=3: check gives N/A")
 def test_boundary_k1_level_at_top_of_range():
     inst = build("K1", dict(depth=3, t=1.0, eta_fraction=0.5, alpha_position=0.5, d_position=1.0))
-    assert inst["d"] == 0.4
+    assert inst["d"] < 0.4  # float(2/5) > 2/5: the builder stays below the exact level
     assert check("K1", inst).verdict == PASS
 
 
@@ -419,14 +395,7 @@ def _bad(claim, **kw):
     return inst
 
 
-_S2_NAMES_A = pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="S2's check validates alpha only inside predicted_steps/tau_float, whose message "
-           "names the internal 'a' (= alpha^N): 'a must be finite, got nan'")
-
-
-@pytest.mark.parametrize("claim", [pytest.param(c, marks=_S2_NAMES_A) if c == "S2" else c
-                                   for c in CLAIMS])
+@pytest.mark.parametrize("claim", CLAIMS)
 def test_bad_input_alpha_nan(claim):
     with pytest.raises(ValueError) as info:
         check(claim, _bad(claim, alpha=float("nan")))
@@ -436,41 +405,33 @@ def test_bad_input_alpha_nan(claim):
 @pytest.mark.parametrize("claim", CLAIMS)
 @pytest.mark.parametrize("depth", [1, 0])
 def test_bad_input_depth_below_two(claim, depth):
-    with pytest.raises(ValueError, match=rf"N must be an integer >= 2, got {depth}"):
+    with pytest.raises(ValueError, match=rf"'depth' must be an integer >= 2, got {depth}"):
         check(claim, _bad(claim, depth=depth))
 
 
 @pytest.mark.parametrize("claim", CLAIMS)
 def test_bad_input_non_integer_depth(claim):
-    with pytest.raises(ValueError, match=r"N must be an integer"):
+    with pytest.raises(ValueError, match=r"'depth' must be an integer"):
         check(claim, _bad(claim, depth=2.5))
 
 
-@pytest.mark.parametrize("claim", ["S1", "O1", "K1", "K2", "K3"])
+@pytest.mark.parametrize("claim", CLAIMS)
 def test_bad_input_alpha_not_positive(claim):
-    with pytest.raises(ValueError, match=r"alpha must be > 0"):
+    with pytest.raises(ValueError, match=r"'alpha' must be > 0"):
         check(claim, _bad(claim, alpha=-0.1))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="S2 with alpha=-0.1 says 'a must be > 0, got -0.001' (alpha^N, "
-                          "under the internal name 'a')")
 def test_bad_input_s2_alpha_negative_named():
     with pytest.raises(ValueError) as info:
         check("S2", _bad("S2", alpha=-0.1))
     assert "alpha" in str(info.value), str(info.value)
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="S3 with alpha=0 and t<=0 divides by alpha^(N-2)(alpha^N - t) "
-                          "before any validation: ZeroDivisionError, not ValueError")
 def test_bad_input_s3_alpha_zero():
     with pytest.raises(ValueError, match="alpha"):
         check("S3", _bad("S3", alpha=0.0))
 
 
-@pytest.mark.xfail(strict=True, reason="K3 with eps=nan returns N/A (NaN makes the hypothesis "
-                   "comparison false) instead of raising; eps=0 raises 'eps must lie in (0, 1)'")
 def test_bad_input_k3_eps_nan():
     with pytest.raises(ValueError, match="eps"):
         check("K3", _bad("K3", eps=float("nan")))
@@ -479,5 +440,5 @@ def test_bad_input_k3_eps_nan():
 @pytest.mark.parametrize("claim,key", [("S1", "t"), ("K1", "d"), ("K2", "d"), ("K3", "d"),
                                        ("O1", "t_prime"), ("S3", "t")])
 def test_bad_input_nan_parameter_named(claim, key):
-    with pytest.raises(ValueError, match=rf"{key} must be finite"):
+    with pytest.raises(ValueError, match=rf"'{key}' must be a finite number"):
         check(claim, _bad(claim, **{key: float("nan")}))

@@ -32,15 +32,18 @@ from verify.checks import (
     UNDECIDED,
     Outcome,
     compare_le,
+    depth_of,
+    param,
     register,
     rel_margin,
+    worst_verdict,
 )
 from verify.engine import Event, simulate_reduced
 from verify.sampling import Param, alpha_floor, instance_spec, log_interpolate, predicted_steps
 
 __all__ = [
     "s1_outcome", "s2_outcome", "s3_outcome", "o1_outcome",
-    "k1_outcome", "k2_outcome", "k3_outcome", "worst_verdict",
+    "k1_outcome", "k2_outcome", "k3_outcome", "step_at_fraction",
 ]
 
 BUDGET = 20_000  # steps per simulated lane, by construction of the instances
@@ -50,23 +53,32 @@ def _n(x, digits=20) -> str:
     return mpmath.nstr(x, digits) if isinstance(x, mpmath.mpf) else str(x)
 
 
-def worst_verdict(*verdicts: str) -> str:
-    """FAIL beats UNDECIDED beats PASS."""
-    for v in (FAIL, UNDECIDED):
-        if v in verdicts:
-            return v
-    return PASS
-
-
 def _na(cid, inst, dps, why) -> Outcome:
     return Outcome(claim=cid, verdict=NOT_APPLICABLE, slack=None, dps=dps, instance=dict(inst),
                    note=f"hypothesis false: {why}")
 
 
+def step_at_fraction(fraction, bound, holds):
+    """eta = fraction * bound, rounded down where needed so that ``holds(eta)`` (the
+    rounded hypothesis "eta <= bound") is true whenever fraction <= 1: at fraction 1 the
+    product can round one unit above the bound, which would turn an admissible instance
+    into an inadmissible one."""
+    eta = fraction * bound
+    if fraction <= 1:
+        shrink = 1 - mpmath.mpf(2) ** (4 - mpmath.mp.prec)
+        for _ in range(8):
+            if holds(eta):
+                break
+            eta *= shrink
+    return eta
+
+
 def _eta_monotone(inst, t):
-    """eta = eta_fraction / (N t^A) at the current precision."""
-    N = inst["depth"]
-    return mpmath.mpf(inst["eta_fraction"]) / (N * mpmath.mpf(t) ** A(N))
+    """eta = eta_fraction / (N t^A) at the current precision (never rounded above the bound)."""
+    N = depth_of(inst)
+    frac = param(inst, "eta_fraction", gt=0)
+    t = mpmath.mpf(t)
+    return step_at_fraction(frac, 1 / (N * t ** A(N)), lambda h: h * N * t ** A(N) <= 1)
 
 
 def _values_below(run, lane: int, steps, bound_fn):
@@ -106,7 +118,7 @@ def s1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
     point it is not, at any precision). Strict increase is equivalent to 0 < x_k, x_k^N < t.
     """
     with mpmath.workdps(dps):
-        N, t, alpha = inst["depth"], mpmath.mpf(inst["t"]), mpmath.mpf(inst["alpha"])
+        N, t, alpha = depth_of(inst), param(inst, "t"), param(inst, "alpha", gt=0)
         eta = _eta_monotone(inst, t)
         if require_hypotheses and not s1_hypotheses(t, alpha, eta, N):
             return _na("S1", inst, dps, "0 < alpha^N < t and eta N t^A <= 1")
@@ -167,8 +179,8 @@ def s2_outcome(inst, dps) -> Outcome:
     """q = eta N t^A in (1, 2): x_k overshoots t^(1/N) (and converges); q > 2: x_k does not
     converge to t^(1/N) (a cycle or divergence)."""
     with mpmath.workdps(dps):
-        N, t, alpha = inst["depth"], mpmath.mpf(inst["t"]), mpmath.mpf(inst["alpha"])
-        q = mpmath.mpf(inst["q"])
+        N, t, alpha = depth_of(inst), param(inst, "t", gt=0), param(inst, "alpha", gt=0)
+        q = param(inst, "q", gt=0)
         eta = q / (N * t ** A(N))
         est = predicted_steps(float(t), 0.5 * float(t), float(alpha), float(eta), N)
         cap = int(4 * est) + 2000
@@ -240,8 +252,9 @@ def s3_outcome(inst, dps, *, require_hypotheses=True, eta=None) -> Outcome:
     x^N <= (1 + 10^-(dps/2)) t, beyond which "x^N > t" is not decidable; the run is long
     enough for that at the linear rate 1 - eta N t^A)."""
     with mpmath.workdps(dps):
-        N, t, alpha = inst["depth"], mpmath.mpf(inst["t"]), mpmath.mpf(inst["alpha"])
-        eta = _s3_eta(N, t, alpha, mpmath.mpf(inst["eta_fraction"])) if eta is None else mpmath.mpf(eta)
+        N, t, alpha = depth_of(inst), param(inst, "t"), param(inst, "alpha", gt=0)
+        frac = param(inst, "eta_fraction", gt=0)
+        eta = _s3_eta(N, t, alpha, frac) if eta is None else mpmath.mpf(eta)
         if require_hypotheses and not s3_hypotheses(t, alpha, eta, N):
             return _na("S3", inst, dps, "positivity / decreasing step bound")
         K = S3_STEPS
@@ -301,12 +314,13 @@ O1_STEPS = 1500
 def o1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
     """x_k(t) <= x_k(t') for every k (checked on steps 1..1500; step 0 is equal exactly)."""
     with mpmath.workdps(dps):
-        N = inst["depth"]
-        t, tp, alpha = (mpmath.mpf(inst[k]) for k in ("t", "t_prime", "alpha"))
+        N = depth_of(inst)
+        t, tp, alpha = param(inst, "t"), param(inst, "t_prime", gt=0), param(inst, "alpha", gt=0)
         bound = 1 / (N * tp ** A(N))
         if t < 0:
             bound = min(bound, 1 / (alpha ** (N - 2) * (alpha**N - t)) * mpmath.mpf("0.999"))
-        eta = mpmath.mpf(inst["eta_fraction"]) * bound
+        eta = step_at_fraction(param(inst, "eta_fraction", gt=0), bound,
+                               lambda h: h * N * tp ** A(N) <= 1)
         if require_hypotheses and not o1_hypotheses(t, tp, alpha, eta, N):
             return _na("O1", inst, dps, "t <= t', alpha^N <= t', step bound for t'")
         K = O1_STEPS
@@ -334,7 +348,7 @@ def _hitting_instance(depth, t, eta_fraction, alpha_position, d_position, *, lev
     lo = alpha_floor(t, level_max, eta, depth, budget=BUDGET, alpha_max=hi)
     alpha = log_interpolate(lo, hi, alpha_position)
     aN = alpha**depth
-    d = aN + (level_max - aN) * (0.02 + 0.98 * d_position)
+    d = aN + (level_max - aN) * (0.02 + 0.97 * d_position)  # never rounds onto level_max
     return {"depth": depth, "t": t, "eta_fraction": eta_fraction, "alpha": alpha, "d": d}
 
 
@@ -368,7 +382,7 @@ def _hitting_time(N, t, alpha, eta, d, dps, cap):
 def k1_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
     """K_t(d) >= tau_t(alpha^N, d) / eta (``tighten`` < 1 raises the bound by 1/tighten)."""
     with mpmath.workdps(dps):
-        N, t, alpha, d = inst["depth"], mpmath.mpf(inst["t"]), mpmath.mpf(inst["alpha"]), mpmath.mpf(inst["d"])
+        N, t, alpha, d = depth_of(inst), param(inst, "t", gt=0), param(inst, "alpha", gt=0), param(inst, "d", gt=0)
         eta = _eta_monotone(inst, t)
         if require_hypotheses and not k1_hypotheses(t, d, alpha, eta, N):
             return _na("K1", inst, dps, "alpha^N < d <= t(N-1)/(2N-1) and S1")
@@ -386,7 +400,7 @@ def k1_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
 def k2_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
     """K_t(d) <= ceil(rho(t) tau_t(alpha^N, d) / eta), checked as K - 1 < B for the real B."""
     with mpmath.workdps(dps):
-        N, t, alpha, d = inst["depth"], mpmath.mpf(inst["t"]), mpmath.mpf(inst["alpha"]), mpmath.mpf(inst["d"])
+        N, t, alpha, d = depth_of(inst), param(inst, "t", gt=0), param(inst, "alpha", gt=0), param(inst, "d", gt=0)
         eta = _eta_monotone(inst, t)
         if require_hypotheses and not k2_hypotheses(t, d, alpha, eta, N):
             return _na("K2", inst, dps, "alpha^N < d < t and S1")
@@ -435,8 +449,8 @@ def k3_outcome(inst, dps, *, tighten=1) -> Outcome:
     """N >= 3: lower(d) <= tau_t(alpha^N, d) and tau_t(alpha^N, (1-eps)t) <= upper(eps)
     (closed forms only; the margin is the evaluation error at dps digits)."""
     with mpmath.workdps(dps):
-        N, t, alpha, d, eps = (inst["depth"], mpmath.mpf(inst["t"]), mpmath.mpf(inst["alpha"]),
-                               mpmath.mpf(inst["d"]), mpmath.mpf(inst["eps"]))
+        N, t, alpha, d = depth_of(inst), param(inst, "t", gt=0), param(inst, "alpha", gt=0), param(inst, "d", gt=0)
+        eps = param(inst, "eps", gt=0, lt=1)
         if not (k3_hypotheses(t, d, alpha, N) and alpha**N < (1 - eps) * t):
             return _na("K3", inst, dps, "N >= 3, 0 < alpha^N < d < t, alpha^N < (1-eps) t")
         tight = mpmath.mpf(tighten)

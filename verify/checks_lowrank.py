@@ -22,10 +22,12 @@ from verify.checks import (
     UNDECIDED,
     Outcome,
     compare_le,
+    depth_of,
+    param,
     register,
     rel_margin,
+    worst_verdict,
 )
-from verify.checks_flow import worst_verdict
 from verify.engine import Event, simulate_reduced
 from verify.sampling import Param, alpha_floor, instance_spec, log_interpolate
 
@@ -130,22 +132,37 @@ class Interval:
     steps: int
     ambiguous: bool
     dps: int
+    # theta >= s_{r+1} and x_{r+1}^N stayed below theta up to its decidable horizon: then
+    # x_{r+1}^N < s_{r+1} <= theta for every k (S1), so T1 is infinite
+    t1_infinite: bool = False
 
     def nonempty(self) -> bool | None:
         """True/False when decided from the run; None when T0 was not reached."""
         if self.T0 is None:
             return None
         if self.T1 is None:
-            return self.T0 <= self.steps
+            return self.t1_infinite or self.T0 <= self.steps
         return self.T0 <= self.T1
 
 
 def _params(inst, dps):
-    N = inst["depth"]
-    s = [mpmath.mpf(v) for v in inst["spectrum"]]
-    eps, theta, alpha = (mpmath.mpf(inst[k]) for k in ("eps", "theta", "alpha"))
-    eta = mpmath.mpf(inst["eta_fraction"]) / (N * s[0] ** A(N))
-    return N, s, inst["r"], eps, theta, alpha, eta
+    from verify.checks_flow import step_at_fraction
+
+    N = depth_of(inst)
+    spec = inst.get("spectrum")
+    if isinstance(spec, (str, bytes)) or not hasattr(spec, "__len__") or len(spec) < 2:
+        raise ValueError("instance field 'spectrum' must be a list of at least 2 numbers")
+    s = [param({"spectrum value": v}, "spectrum value", ge=0) for v in spec]
+    if any(a < b for a, b in zip(s, s[1:])):
+        raise ValueError("instance field 'spectrum' must be sorted descending")
+    r = inst.get("r")
+    if isinstance(r, bool) or not isinstance(r, int) or not 1 <= r < len(s):
+        raise ValueError(f"instance field 'r' must be an integer in 1..{len(s) - 1}, got {r!r}")
+    eps = param(inst, "eps", gt=0, lt=1)
+    theta, alpha = param(inst, "theta", ge=0), param(inst, "alpha", gt=0)
+    frac = param(inst, "eta_fraction", gt=0)
+    eta = step_at_fraction(frac, 1 / (N * s[0] ** A(N)), lambda h: h * N * s[0] ** A(N) <= 1)
+    return N, s, r, eps, theta, alpha, eta
 
 
 def interval_bounds(N, s, r, eps, theta, alpha, eta, *, tighten=1):
@@ -168,17 +185,34 @@ def interval_bounds(N, s, r, eps, theta, alpha, eta, *, tighten=1):
 
 
 def observe_interval(N, s, r, eps, theta, alpha, eta, *, dps, max_steps) -> Interval:
-    """Run the reduced dynamics of the spectrum and read off T0 and T1."""
-    events = [Event(i, (1 - eps) * s[i]) for i in range(r)] + [Event(r, theta, strict=True)]
-    run = simulate_reduced(s[: r + 1], depth=N, alpha=alpha, eta=eta, dps=dps, events=events,
-                           max_steps=max_steps)
-    hits = run.hits
-    ambiguous = any(h.ambiguous for h in hits)
-    learned = [h.step for h in hits[:r]]
+    """Run the reduced dynamics of the spectrum and read off T0 and T1.
+
+    When theta >= s_{r+1}, x_{r+1}^N tends to s_{r+1} <= theta from below, and near the limit
+    "x^N > theta" is undecidable at any precision if theta is (nearly) s_{r+1}. The (r+1)-th
+    lane is then compared only up to the step where x^N >= (1 - 10^-(dps/2)) s_{r+1}; beyond
+    it S1 gives x^N < s_{r+1} <= theta, so T1 is infinite (``t1_infinite``).
+    """
+    learn = simulate_reduced(s[:r], depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=max_steps,
+                             events=[Event(i, (1 - eps) * s[i]) for i in range(r)])
+    horizon, limit_case = max_steps, theta >= s[r] > 0
+    ambiguous = any(h.ambiguous for h in learn.hits)
+    if limit_case:
+        near = (1 - mpmath.mpf(10) ** -(dps // 2)) * s[r]
+        pre = simulate_reduced([s[r]], depth=N, alpha=alpha, eta=eta, dps=dps,
+                               max_steps=max_steps, events=[Event(0, near)])
+        ambiguous = ambiguous or pre.hits[0].ambiguous
+        if pre.hits[0].step is not None:
+            horizon = min(horizon, pre.hits[0].step)
+    nxt_run = simulate_reduced([s[r]], depth=N, alpha=alpha, eta=eta, dps=dps,
+                               max_steps=horizon, events=[Event(0, theta, strict=True)])
+    nxt_hit = nxt_run.hits[0]
+    ambiguous = ambiguous or nxt_hit.ambiguous
+    learned = [h.step for h in learn.hits]
     T0 = None if any(k is None for k in learned) else max(learned)
-    nxt = hits[r].step
+    nxt = nxt_hit.step
     return Interval(T0=T0, T1=None if nxt is None else nxt - 1, hit_next=nxt,
-                    steps=run.lanes[r].steps, ambiguous=ambiguous, dps=dps)
+                    steps=nxt_run.lanes[0].steps, ambiguous=ambiguous, dps=dps,
+                    t1_infinite=limit_case and nxt is None and horizon < max_steps)
 
 
 def _steps_for(B, L):
@@ -264,6 +298,11 @@ def l2_outcome(inst, dps, *, tighten=1) -> Outcome:
         if obs.T0 is None:
             return Outcome("L2", UNDECIDED, None, dps, dict(inst), note="T0 not reached within the run")
         end = obs.T1 if obs.T1 is not None else obs.steps
+        if obs.t1_infinite:
+            # the interval is [T0, infinity); beyond the decidable horizon x_{r+1}^N is within
+            # 10^-(dps/2) of s_{r+1}, where an error bound attained in the limit (theta = s_{r+1})
+            # cannot be decided: sample up to the horizon (or T0 alone if it comes later)
+            end = max(obs.T0, obs.steps)
         if end < obs.T0:
             return Outcome("L2", NOT_APPLICABLE, None, dps, dict(inst), note="the interval [T0, T1] is empty")
         ks = sorted({obs.T0 + (end - obs.T0) * j // (L2_SAMPLES - 1) for j in range(L2_SAMPLES)})
