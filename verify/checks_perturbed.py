@@ -38,7 +38,7 @@ from bounds.flow import (
     tau,
     tau_float,
 )
-from bounds.perturbed import h_decreasing_on, p3_lower_hypotheses
+from bounds.perturbed import critical_noise, h_decreasing_on, p3_lower_hypotheses
 from verify.checks import (
     FAIL,
     NOT_APPLICABLE,
@@ -839,8 +839,28 @@ def check_p4(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
             notes.insert(0, f"variant {variant} (not the claim)")
         verdict, slack = _combine(parts)
         ratio = T0 / float(ub0) if (T0 is not None and ub0 > 0) else None
+        extra = {}
+        if ratio_t1 is not None:
+            extra["(T1~+1)/(tau/eta)"] = ratio_t1
+        if not (variant or P["fails"]) and verdict in (PASS, FAIL):
+            extra.update(_critical_noise_tightness(P))
         return Outcome("P4", verdict, slack, dps, dict(inst), obsd, pred, note="; ".join(notes),
-                       ratio=ratio)
+                       ratio=ratio, extra_ratios=extra)
+
+
+def _critical_noise_tightness(P) -> dict:
+    """e* (W-only, bounds.perturbed.critical_noise) over the observed largest e with a nonempty
+    interval under the Weyl-extremal perturbation (its lower bracket, at most 2 % below it), for
+    this instance's W, r, eps, theta, alpha, eta and N. Empty when either is undefined."""
+    s, r, eps, theta, alpha, eta, N = (P[k] for k in ("s", "r", "eps", "theta", "alpha", "eta", "N"))
+    try:
+        estar = critical_noise(s, r, eps, theta, alpha, eta, N, rtol="1e-6")
+        seen = observed_critical_noise(s, r, eps, theta, alpha, eta, N, dps=30)
+    except ValueError:  # an ambiguous crossing in the bisection: leave the audit out
+        return {}
+    if estar is None or seen is None or not seen[0] > 0:
+        return {}
+    return {"e*/e_observed": float(estar / seen[0])}
 
 
 def _p4_float_bounds(t, s, r, e, eps, theta, alpha, N, frac):

@@ -94,6 +94,11 @@ def _fmt_tight(t: dict | None) -> str:
     return f"{t['min']:.3g}/{t['median']:.3g}/{t['max']:.3g}"
 
 
+def _fmt_extra(t: dict | None) -> str:
+    extra = (t or {}).get("extra", {})
+    return "; ".join(f"{k}: {_fmt_tight(v)}" for k, v in extra.items()) or "-"
+
+
 def render_table(rows: Sequence[ClaimSummary]) -> str:
     """A plain-text table: ID, name, instances, PASS/FAIL/UNDECIDED/N/A, worst slack,
     tightness (observed/predicted min/median/max)."""
@@ -112,7 +117,7 @@ def render_table(rows: Sequence[ClaimSummary]) -> str:
 
 def render_markdown(rows: Sequence[ClaimSummary], *, header: str = "") -> str:
     cols = ["ID", "name", "instances", "PASS", "FAIL", "UNDECIDED", "N/A", "worst slack",
-            "tightness (min/median/max)", "status"]
+            "tightness (min/median/max)", "other ratios (min/median/max)", "status"]
     out = [header, ""] if header else []
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "---|" * len(cols))
@@ -120,7 +125,7 @@ def render_markdown(rows: Sequence[ClaimSummary], *, header: str = "") -> str:
         out.append("| " + " | ".join([r.id, f"`{r.name}`", str(r.instances), str(r.passed),
                                       str(r.failed), str(r.undecided), str(r.not_applicable),
                                       _fmt_slack(r.min_slack), _fmt_tight(r.tightness),
-                                      r.status]) + " |")
+                                      _fmt_extra(r.tightness), r.status]) + " |")
     return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,41 @@
+"""Summaries and reports of outcomes."""
+
+import json
+import math
+
+from verify.checks import FAIL, NOT_APPLICABLE, PASS, UNDECIDED, Outcome
+from verify.report import render_markdown, render_table, summarize, tightness, to_json
+
+
+def _o(verdict, slack, ratio=None, extra=None, **inst):
+    return Outcome("K2", verdict, slack, 50, inst, ratio=ratio, extra_ratios=extra or {})
+
+
+def test_summary_counts_and_picks_the_failing_instance_as_worst():
+    outs = [_o(PASS, 0.5, 0.5, a=1), _o(FAIL, -0.1, 1.1, a=2), _o(PASS, 0.01, 0.99, a=3),
+            _o(UNDECIDED, None, a=4), _o(NOT_APPLICABLE, None, a=5)]
+    row = summarize("K2", "name", outs, dps=50, seed=3)
+    assert (row.passed, row.failed, row.undecided, row.not_applicable) == (2, 1, 1, 1)
+    assert row.worst_instance == {"a": 2} and row.min_slack == -0.1 and row.status == FAIL
+
+
+def test_undecided_makes_the_status_undecided_not_pass():
+    row = summarize("K2", "n", [_o(PASS, 0.5), _o(UNDECIDED, None)], dps=50, seed=0)
+    assert row.status == UNDECIDED
+
+
+def test_tightness_uses_decided_outcomes_and_names_extra_ratios():
+    outs = [_o(PASS, 0.1, 0.2, {"e*/e": 0.5}), _o(PASS, 0.1, 0.4), _o(PASS, 0.1, 0.9, {"e*/e": 0.7}),
+            _o(UNDECIDED, None, 5.0)]
+    t = tightness(outs)
+    assert (t["min"], t["median"], t["max"], t["count"]) == (0.2, 0.4, 0.9, 3)
+    assert t["extra"]["e*/e"]["median"] == 0.6
+    row = summarize("K2", "n", outs, dps=50, seed=0)
+    assert "0.2/0.4/0.9" in render_table([row])
+    assert "e*/e: 0.5/0.6/0.7" in render_markdown([row])
+
+
+def test_json_report_is_valid_json_with_infinite_slack_as_text():
+    row = summarize("K2", "n", [_o(PASS, math.inf)], dps=50, seed=1)
+    data = json.loads(to_json([row], meta={"seed": 1}))
+    assert data["claims"][0]["min_slack"] == "inf" and data["meta"]["seed"] == 1
