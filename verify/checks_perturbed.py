@@ -31,7 +31,6 @@ import mpmath
 from bounds.flow import (
     A,
     _check_N,
-    _mpf,
     k1_hypotheses,
     rho,
     s3_nonpositive_condition,
@@ -47,6 +46,7 @@ from verify.checks import (
     Outcome,
     compare_le,
     escalate,
+    param,
     register,
     rel_margin,
 )
@@ -58,7 +58,7 @@ from verify.instances import (
     symmetric_eigen,
     weyl_extremal_perturbation,
 )
-from verify.sampling import Param, instance_spec
+from verify.sampling import Param, instance_spec, log_bisect, log_interpolate
 
 __all__ = [
     "check_p1",
@@ -99,13 +99,13 @@ def _field(inst, key):
 
 
 def _num(inst, key, *, lo=None, lo_open=False, hi=None, hi_open=False):
-    """Instance field ``key`` as an mpf at the current precision, validated."""
-    v = _mpf(_field(inst, key), key)
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise ValueError(f"{key} must be {'>' if lo_open else '>='} {lo}, got {_field(inst, key)!r}")
-    if hi is not None and (v > hi or (hi_open and v == hi)):
-        raise ValueError(f"{key} must be {'<' if hi_open else '<='} {hi}, got {_field(inst, key)!r}")
-    return v
+    """Instance field ``key`` as an mpf, validated (:func:`verify.checks.param`)."""
+    bounds = {}
+    if lo is not None:
+        bounds["gt" if lo_open else "ge"] = lo
+    if hi is not None:
+        bounds["lt" if hi_open else "le"] = hi
+    return param(inst, key, **bounds)
 
 
 def _int(inst, key, lo, hi=None):
@@ -373,29 +373,6 @@ def _rho_f(t, eta, N):
     return (1 + eta * max(t, 0.0) ** (2 - 2 / N)) ** (N - 1)
 
 
-def _log_bisect(pred, lo, hi, *, iters: int = 40):
-    """Smallest x in [lo, hi] (log scale) with pred(x) True, assuming pred is monotone
-    (False below, True above); hi if pred(hi) is False, lo if pred(lo) is True."""
-    if pred(lo):
-        return lo
-    if not pred(hi):
-        return hi
-    a, b = math.log(lo), math.log(hi)
-    for _ in range(iters):
-        m = (a + b) / 2
-        if pred(math.exp(m)):
-            b = m
-        else:
-            a = m
-    return math.exp(b)
-
-
-def _log_interp(lo, hi, u):
-    if hi <= lo:
-        return hi
-    return math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
-
-
 def _p1_eta_float(t, alpha, N):
     with mpmath.workdps(20):
         return float(_p1_eta_bound([mpmath.mpf(x) for x in t], mpmath.mpf(alpha), N))
@@ -440,9 +417,9 @@ def _p1(*, n, depth, spectrum, zero_tail, seed, e_frac, worst, r, alpha_u, eta_f
     N = depth
     hi = min(1.0, (0.5 * t[0]) ** (1 / N))
     floor = min(hi, 1e-12 ** (1 / N))
-    lo = _log_bisect(lambda a: _p1_predicted_steps(t, a, N, eta_fraction, delta) <= STEP_BUDGET,
+    lo = log_bisect(lambda a: _p1_predicted_steps(t, a, N, eta_fraction, delta) <= STEP_BUDGET,
                      floor, hi)
-    alpha = _log_interp(lo, hi, alpha_u)
+    alpha = log_interpolate(lo, hi, alpha_u)
     return {"n": n, "depth": N, "spectrum": s, "seed": seed, "e": e, "noise_kind": kind,
             "r": r, "alpha": alpha, "eta_fraction": eta_fraction, "delta": delta}
 
@@ -666,9 +643,9 @@ def _p3(*, depth, s, d_frac, e_frac, t_frac, matrix, spectrum, seed, alpha_u, et
         inst.update({"t_source": "interval", "s": s, "t_frac": t_frac})
     hi = (0.999 * d) ** (1 / N)
     floor = min(hi, 1e-12 ** (1 / N))
-    lo = _log_bisect(lambda a: _p3_upper_float(s, e, d, a, N, eta_fraction) <= STEP_BUDGET,
+    lo = log_bisect(lambda a: _p3_upper_float(s, e, d, a, N, eta_fraction) <= STEP_BUDGET,
                      floor, hi)
-    inst.update({"alpha": _log_interp(lo, hi, alpha_u), "eta_fraction": eta_fraction})
+    inst.update({"alpha": log_interpolate(lo, hi, alpha_u), "eta_fraction": eta_fraction})
     return inst
 
 
@@ -936,7 +913,7 @@ def _build_p45(*, n, depth, r, head, tail, tail_scale, zero_tail, seed, e_frac, 
             ub0, ubany, lre = _p4_float_bounds(t, s, r, e, eps, theta, a, N, eta_fraction)
             return max(ub0, ubany, lre or 0.0)
 
-        return _log_bisect(lambda a: steps(a) <= STEP_BUDGET, floor, hi), hi
+        return log_bisect(lambda a: steps(a) <= STEP_BUDGET, floor, hi), hi
 
     lo, hi = limits(theta)
     if nonempty:
@@ -945,12 +922,12 @@ def _build_p45(*, n, depth, r, head, tail, tail_scale, zero_tail, seed, e_frac, 
             return lre is None or ub0 <= lre
 
         if cond(lo):
-            hi = _log_bisect(lambda a: not cond(a), lo, hi) / 1.001
+            hi = log_bisect(lambda a: not cond(a), lo, hi) / 1.001
             hi = max(hi, lo)
         else:
             theta = max(theta, tp)
             lo, hi = limits(theta)
-    alpha = _log_interp(lo, hi, alpha_u)
+    alpha = log_interpolate(lo, hi, alpha_u)
     return {"n": n, "depth": N, "spectrum": s, "r": r, "seed": seed, "e": e, "noise_kind": kind,
             "eps": eps, "theta": theta, "alpha": alpha, "eta_fraction": eta_fraction}
 

@@ -36,6 +36,7 @@ __all__ = [
     # budgets
     "predicted_steps",
     "alpha_floor",
+    "log_bisect",
     "log_interpolate",
 ]
 
@@ -185,20 +186,42 @@ def alpha_floor(t: float, level: float, eta: float, N: int, *, budget: float,
         raise ValueError(f"alpha_max={alpha_max} must be positive with alpha_max^N < level={level}")
     if predicted_steps(t, level, alpha_max, eta, N) > budget:
         raise ValueError(f"even alpha={alpha_max} needs more than {budget:g} steps")
-    lo, hi = math.log(alpha_max) - 60.0, math.log(alpha_max)
-    if predicted_steps(t, level, math.exp(lo), eta, N) <= budget:
-        return math.exp(lo)
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if predicted_steps(t, level, math.exp(mid), eta, N) <= budget:
-            hi = mid
+    return log_bisect(lambda a: predicted_steps(t, level, a, eta, N) <= budget,
+                      alpha_max * math.exp(-60.0), alpha_max, iters=60)
+
+
+def log_bisect(pred, lo: float, hi: float, *, iters: int = 40) -> float:
+    """Smallest x in [lo, hi] (to the bisection's resolution in log x) with ``pred(x)`` True,
+    for ``pred`` False below some point and True above it; ``lo`` if ``pred(lo)``, ``hi`` if
+    not ``pred(hi)``. The returned point satisfies ``pred`` whenever any point does.
+
+    >>> round(log_bisect(lambda x: x >= 3.0, 1.0, 10.0), 6)
+    3.0
+    """
+    import math
+
+    if pred(lo):
+        return lo
+    if not pred(hi):
+        return hi
+    a, b = math.log(lo), math.log(hi)
+    for _ in range(iters):
+        m = (a + b) / 2
+        if pred(math.exp(m)):
+            b = m
         else:
-            lo = mid
-    return math.exp(hi)
+            a = m
+    return math.exp(b)
 
 
 def log_interpolate(lo: float, hi: float, u: float) -> float:
-    """lo^(1-u) hi^u for u in [0, 1]."""
+    """lo^(1-u) hi^u for u in [0, 1] (hi when the range is empty, hi <= lo).
+
+    >>> round(log_interpolate(1.0, 100.0, 0.5), 12), log_interpolate(5.0, 2.0, 0.3)
+    (10.0, 2.0)
+    """
     import math
 
+    if hi <= lo:
+        return hi
     return math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u)
