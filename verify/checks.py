@@ -93,16 +93,22 @@ def compare_le(lhs, rhs, *, margin) -> tuple[str, float]:
     """Decide ``lhs <= rhs`` when both are known to within ``margin`` (absolute, >= 0).
 
     Returns (verdict, slack): PASS if ``lhs <= rhs - margin``, FAIL if ``lhs > rhs + margin``,
-    UNDECIDED otherwise. Infinite ``rhs`` (an infinite lower bound on the other side) passes.
+    UNDECIDED otherwise. ``rhs = +inf`` passes; ``lhs = +inf`` (an infinite lower bound) with a
+    finite ``rhs`` fails, whatever the margin.
 
     >>> compare_le(1, 2, margin=0.1)
     ('PASS', 0.5)
     >>> compare_le(2, 1, margin=0.1)[0], compare_le(1, 1.05, margin=0.1)[0]
     ('FAIL', 'UNDECIDED')
+    >>> compare_le(mpmath.inf, 7, margin=mpmath.inf)[0]
+    'FAIL'
+
     """
     lhs, rhs, margin = mpmath.mpf(lhs), mpmath.mpf(rhs), mpmath.mpf(margin)
     if mpmath.isinf(rhs) and rhs > 0:
         return PASS, math.inf
+    if mpmath.isinf(lhs) and lhs > 0:  # an infinite lower bound above a finite value
+        return FAIL, -math.inf
     scale = max(abs(rhs), abs(lhs), mpmath.mpf(10) ** -300)
     slack = float((rhs - lhs) / scale)
     if lhs <= rhs - margin:

@@ -103,12 +103,15 @@ def _lowrank_instance(*, depth, n, r_position, shape, gap, top, eps, theta_mode,
     lo = alpha_floor(s_r, level_r, eta, N, budget=BUDGET_T0, alpha_max=hi)
     alpha = log_interpolate(lo, hi, alpha_position)
     aN = alpha**N
+    # theta >= alpha^N is a hypothesis: keep theta a relative 1e-9 above the float alpha^N,
+    # whose rounding could otherwise put it below the exact power of the binary alpha
+    floor_theta = aN * (1 + 1e-9)
     if theta_mode == 0 or s_next == 0:
-        theta = max(s_next * (1 + theta_position), aN)
+        theta = max(s_next * (1 + theta_position), floor_theta)
     else:
         ceiling = level_ceiling(s_next, alpha, eta, N, budget=BUDGET_T1,
                                 level_max=s_next * (N - 1) / (2 * N - 1))
-        theta = aN + (ceiling - aN) * theta_position
+        theta = max(aN + (ceiling - aN) * theta_position, floor_theta)
     return {"depth": N, "spectrum": spectrum, "r": r, "eps": eps, "theta": theta,
             "alpha": alpha, "eta_fraction": eta_fraction}
 
@@ -254,6 +257,8 @@ def l1_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
         # T1 >= ceil(L) - 1  <=>  hit_next >= L (hit_next = T1 + 1 is an integer)
         if obs.hit_next is None:
             v1, s1 = (PASS, 1.0) if obs.steps >= L or not mpmath.isfinite(L) else (UNDECIDED, 0.0)
+        elif L == 0:  # defined exactly (theta' <= alpha^N): hit_next >= 0 = L always holds
+            v1, s1 = PASS, 1.0
         else:
             v1, s1 = compare_le(L, obs.hit_next, margin=L * m + m)
         verdict = worst_verdict(v0, v1)
@@ -354,6 +359,8 @@ def _l3_instance(*, depth, top, eps, alpha_position, theta_position, margin, eta
                             hi, alpha_position)
     s2 = s1 / 4
     for _ in range(8):
+        # theta' must lie above alpha^N, else the threshold is infinite
+        alpha = min(alpha, (0.25 * s2 * (N - 1) / (2 * N - 1)) ** (1 / N))
         aN = alpha**N
         level = s2 * (N - 1) / (2 * N - 1)
         theta = aN + (level - aN) * theta_position if level > aN else aN
