@@ -2,14 +2,14 @@
 naive mpmath loop, negative controls (hypotheses dropped, bounds tightened by 2%) are caught
 as FAIL, bad input is refused with a ValueError naming the field.
 
-Known defects of the checks are pinned as ``xfail(strict=True)`` tests (each names the
-instance and the reason); when a defect is fixed the strict xfail turns into a failure and
-the marker has to go.
+Defects found while writing these tests (an infinite or exactly-zero LB1 argument compared
+inside a margin, builders putting theta a rounding unit below alpha^N or theta' below alpha^N)
+are fixed; the tests that pinned them now assert the fixed behaviour.
 """
 
 import mpmath
 import pytest
-from hypothesis import assume, example, given
+from hypothesis import example, given
 
 from bounds.flow import A
 from bounds.lowrank import l3_ratio_threshold, l3_sufficient, spectral_condition
@@ -65,14 +65,6 @@ L_EDGES = [DEPTH2, EPS_TINY, ZERO_IN_TAIL, ZERO_NEXT, THETA_ABOVE_NEXT, THETA_IS
            ETA_AT_BOUND, ETA_AT_BOUND_5, RANK_N_MINUS_1]
 
 
-def _generator_kept_theta_above_alpha_n(inst) -> bool:
-    """The L1/L2 builder promises theta >= alpha^N; with theta_position = 0 (or an empty T1
-    budget) it sets theta = fl(alpha**N), which can round below alpha^N. That defect is pinned
-    in test_builder_theta_at_alpha_n_is_admissible; the property tests skip exactly it."""
-    with mpmath.workdps(60):
-        return mpmath.mpf(inst["theta"]) >= mpmath.mpf(inst["alpha"]) ** inst["depth"]
-
-
 # ---------------------------------------------------------------------------------------
 # sampled instances pass
 
@@ -88,7 +80,6 @@ def _generator_kept_theta_above_alpha_n(inst) -> bool:
 @example(ETA_AT_BOUND_5)
 @example(RANK_N_MINUS_1)
 def test_l1_passes(inst):
-    assume(_generator_kept_theta_above_alpha_n(inst))
     out = check("L1", inst)
     assert out.verdict == PASS, out
 
@@ -105,7 +96,6 @@ def test_l1_passes(inst):
 @example(RANK_N_MINUS_1)
 def test_l2_never_fails(inst):
     """N/A is legitimate when the observed interval is empty (e.g. THETA_IS_ALPHA_N)."""
-    assume(_generator_kept_theta_above_alpha_n(inst))
     out = check("L2", inst)
     assert out.verdict in (PASS, NOT_APPLICABLE), out
     if out.verdict == NOT_APPLICABLE:
@@ -120,20 +110,8 @@ def test_l2_passes_on_pinned_nonempty_intervals(inst):
     assert 0 < out.ratio <= 1
 
 
-def _l3_builder_placed_s2(inst) -> bool:
-    """The L3 builder places s_2 below s_1/threshold; when theta' <= alpha^N the threshold is
-    infinite and s_2 is left at s_1/4 (pinned in test_l3_builder_instance_is_admissible)."""
-    N = inst["depth"]
-    eta = inst["eta_fraction"] / (N * inst["spectrum"][0] ** (2 - 2 / N))
-    with mpmath.workdps(30):
-        R = l3_ratio_threshold(inst["spectrum"], 1, inst["eps"], inst["theta"], inst["alpha"],
-                               eta, N)
-    return bool(mpmath.isfinite(R))
-
-
 @given(instances("L3"))
 def test_l3_passes(inst):
-    assume(_l3_builder_placed_s2(inst))
     out = check("L3", inst)
     assert out.verdict == PASS, out
 
@@ -233,10 +211,6 @@ def _search_step_dropped_fail():
     return found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "l1_outcome compares LB1's argument L = inf with a finite hit step through compare_le, "
-    "whose margin L*m is then infinite: UNDECIDED (at every precision) instead of FAIL; "
-    "instance STEP_DROPPED"))
 def test_l1_step_hypothesis_dropped_fails():
     out = l1_outcome(STEP_DROPPED, 50, require_hypotheses=False)
     assert out.verdict == FAIL, out
@@ -244,24 +218,17 @@ def test_l1_step_hypothesis_dropped_fails():
 
 
 def test_l1_step_hypothesis_dropped_is_not_passed():
-    """Whatever the defect above, the violated instance must never be reported as a pass."""
+    """The violated instance is never reported as a pass."""
     out = l1_outcome(STEP_DROPPED, 50, require_hypotheses=False)
     assert out.verdict != PASS, out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "T1 = -1 < LB1 = inf (theta < alpha^N, theta >= s_2) is reported UNDECIDED, not FAIL: "
-    "compare_le(inf, 0, margin=inf); instance THETA_BELOW_ALPHA_N"))
 def test_l1_theta_below_alpha_n_fails():
     out = l1_outcome(THETA_BELOW_ALPHA_N, 50, require_hypotheses=False)
     assert out.observed["T1"] == "-1"
     assert out.verdict == FAIL, out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "theta < alpha^N < s_2: T1 = -1 and LB1 = ceil(L) - 1 = -1 with L = 0 exactly, so the "
-    "bound holds, but compare_le(0, 0, margin=m) is UNDECIDED at every precision; "
-    "instance THETA_BELOW_ALPHA_N_FINITE"))
 def test_l1_theta_below_alpha_n_finite_lb1_is_decided():
     out = l1_outcome(THETA_BELOW_ALPHA_N_FINITE, 50, require_hypotheses=False)
     assert out.observed["T1"] == "-1" and out.predicted["LB1"] == "-1"
@@ -337,13 +304,9 @@ def test_l3_ratio_condition_is_not_vacuous():
 
 
 # ---------------------------------------------------------------------------------------
-# known defects outside the claims' logic
+# builders at the edges of their specs stay admissible
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the L1/L2 builder sets theta = fl(alpha**N) when theta_position = 0 (or the T1 budget "
-    "is empty); that float can lie below alpha^N, so the check calls its own generated "
-    "instance N/A (about 3% of Hypothesis draws)"))
 def test_builder_theta_at_alpha_n_is_admissible():
     bad = []
     for depth in (2, 3, 4, 5):
@@ -357,9 +320,6 @@ def test_builder_theta_at_alpha_n_is_admissible():
     assert not bad, bad
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the L3 builder leaves s_2 = s_1/4 when theta' <= alpha^N makes the threshold infinite "
-    "(its fixed-point loop breaks), so the instance fails the ratio condition: N/A"))
 def test_l3_builder_instance_is_admissible():
     raw = {"depth": 2, "top": 1.0, "eps": 0.1353352832366127, "alpha_position": 1.0,
            "theta_position": 1.0, "margin": 0.0, "eta_fraction": 1.0}
