@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 
-def _spectrum(s, name="s"):
-    """Validate a spectrum: nonempty, finite, nonnegative, nonincreasing."""
+def _spectrum(s, name="s", *, nonnegative=True):
+    """Validate a spectrum: nonempty, finite, nonincreasing, and nonnegative unless
+    ``nonnegative=False`` (the eigenvalues of a perturbed Y may be negative)."""
     try:
         vals = [_mpf(v, f"{name}[{i}]") for i, v in enumerate(s)]
     except TypeError as exc:
@@ -44,7 +45,7 @@ def _spectrum(s, name="s"):
     if not vals:
         raise ValueError(f"{name} must be nonempty")
     for i, v in enumerate(vals):
-        if v < 0:
+        if nonnegative and v < 0:
             raise ValueError(f"{name}[{i}] is negative ({mpmath.nstr(v, 15)}); spectrum must be >= 0")
     for i in range(len(vals) - 1):
         if vals[i] < vals[i + 1]:

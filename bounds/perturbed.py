@@ -60,16 +60,7 @@ __all__ = [
 
 def _eigs(t_eigs, name="t_eigs"):
     """Validate a real spectrum (descending, finite, may be negative)."""
-    try:
-        vals = [_mpf(v, f"{name}[{i}]") for i, v in enumerate(t_eigs)]
-    except TypeError as exc:
-        raise ValueError(f"{name} must be a sequence of numbers") from exc
-    if not vals:
-        raise ValueError(f"{name} must be nonempty")
-    for i in range(len(vals) - 1):
-        if vals[i] < vals[i + 1]:
-            raise ValueError(f"{name} must be sorted in descending order (fails at index {i})")
-    return vals
+    return _spectrum(t_eigs, name, nonnegative=False)
 
 
 # ---------------------------------------------------------------------------

@@ -73,11 +73,12 @@ _SAFETY = 4.0
 # inputs
 
 
-def to_mpf(value, *, name: str):
+def to_mpf(value, *, name: str, positive: bool = False):
     """Convert a user number (int, float, decimal string, mpf) to mpf at the current precision.
 
     Strings are parsed by mpmath's decimal reader only (no eval / sympify). NaN, infinities,
-    booleans and other types are rejected with a ValueError naming ``name``.
+    booleans and other types are rejected with a ValueError naming ``name``; with
+    ``positive=True`` so are numbers <= 0.
 
     >>> with mpmath.workdps(20):
     ...     print(to_mpf("0.125", name="alpha"))
@@ -103,6 +104,8 @@ def to_mpf(value, *, name: str):
         raise ValueError(f"{name} must be a number, got {type(value).__name__}")
     if not mpmath.isfinite(x):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if positive and not x > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
     return x
 
 
@@ -501,12 +504,8 @@ def simulate_reduced(
     prec = dps_to_prec(dps)
     with mpmath.workprec(prec):
         ts = [to_mpf(t, name=f"target {i}") for i, t in enumerate(targets)]
-        a = to_mpf(alpha, name="alpha")
-        h = to_mpf(eta, name="eta")
-        if a <= 0:
-            raise ValueError(f"alpha must be > 0, got {mpmath.nstr(a, 15)}")
-        if h <= 0:
-            raise ValueError(f"eta must be > 0, got {mpmath.nstr(h, 15)}")
+        a = to_mpf(alpha, name="alpha", positive=True)
+        h = to_mpf(eta, name="eta", positive=True)
         by_lane: list[list] = [[] for _ in ts]
         for pos, ev in enumerate(events):
             if not isinstance(ev, Event):

@@ -100,12 +100,8 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
     if noise_kind not in NOISE_KINDS:
         raise ValueError(f"noise kind must be one of {', '.join(NOISE_KINDS)}, got {noise_kind!r}")
     with mpmath.workdps(dps):
-        a = to_mpf(alpha, name="alpha")
-        h = to_mpf(eta, name="eta")
-        if a <= 0:
-            raise ValueError(f"alpha must be > 0, got {alpha}")
-        if h <= 0:
-            raise ValueError(f"eta must be > 0, got {eta}")
+        a = to_mpf(alpha, name="alpha", positive=True)
+        h = to_mpf(eta, name="eta", positive=True)
         ep = to_mpf(eps, name="eps")
         if not 0 < ep < 1:
             raise ValueError(f"eps must be in (0, 1), got {eps}")
