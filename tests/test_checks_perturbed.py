@@ -222,3 +222,18 @@ def test_critical_noise_below_observed():
     assert est is not None and obs is not None
     assert float(est) <= obs[0] * 1.0000001
     assert 0 < float(est) / obs[0] <= 1
+
+
+# P4 with a hypothesis dropped: the step bound (overshoot of the (r+1)-th eigenvalue above
+# theta >= s_{r+1} + e, where LB1~ is infinite) and theta >= alpha^N (T1~ = -1)
+P4_STEP_DROPPED = {"n": 2, "depth": 2, "spectrum": [1.0, 0.9], "r": 1, "seed": 0, "e": 0.01,
+                   "noise_kind": "worst", "eps": 0.1, "theta": 0.95, "alpha": 0.1,
+                   "eta_fraction": 2.5}
+P4_THETA_BELOW_ALPHA_N = dict(P4_STEP_DROPPED, eta_fraction=0.5, theta=0.005)
+
+
+@pytest.mark.parametrize("inst", [P4_STEP_DROPPED, P4_THETA_BELOW_ALPHA_N])
+def test_p4_hypothesis_dropped_is_caught(inst):
+    assert check("P4", inst).verdict == NOT_APPLICABLE
+    out = run_check(check_p4, inst, enforce_hypotheses=False)
+    assert out.verdict == FAIL, out

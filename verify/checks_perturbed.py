@@ -804,7 +804,10 @@ def check_p4(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         else:
             K = th.step
             obsd["T1~"] = str(K - 1)
-            if lreal is not None:
+            if lreal is None:  # LB1~ infinite (theta >= s_{r+1}+e), yet theta was crossed
+                parts.append((FAIL, -math.inf))
+                notes.append(f"theta crossed at step {K} although LB1~ is infinite")
+            else:
                 parts.append(compare_le(lreal, K, margin=m * max(lreal, 1)))
                 ratio_t1 = K / float(lreal)
                 obsd["(T1~+1)/(tau/eta)"] = _s(ratio_t1, 6)
