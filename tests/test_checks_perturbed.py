@@ -110,7 +110,7 @@ def test_p5_passes(inst):
 def test_p1_step_above_bound_is_caught():
     inst = dict(P1_E0_DEPTH2, eta_fraction=2.5, delta=1e-3)
     assert check("P1", inst).verdict == NOT_APPLICABLE
-    out = run_check(check_p1, inst, enforce_hypotheses=False)
+    out = run_check(check_p1, inst, require_hypotheses=False)
     assert out.verdict == FAIL, out
     assert "exceeds" in out.note or "diverged" in out.note
 
@@ -235,5 +235,5 @@ P4_THETA_BELOW_ALPHA_N = dict(P4_STEP_DROPPED, eta_fraction=0.5, theta=0.005)
 @pytest.mark.parametrize("inst", [P4_STEP_DROPPED, P4_THETA_BELOW_ALPHA_N])
 def test_p4_hypothesis_dropped_is_caught(inst):
     assert check("P4", inst).verdict == NOT_APPLICABLE
-    out = run_check(check_p4, inst, enforce_hypotheses=False)
+    out = run_check(check_p4, inst, require_hypotheses=False)
     assert out.verdict == FAIL, out

@@ -15,7 +15,7 @@ are decided as ``K - 1 < B`` with that margin (no ceiling taken at finite precis
 
 Besides ``(instance, dps)``, the check functions accept keywords used by the negative
 controls of the test-suite: ``tighten`` (a mapping from a bound's name to a factor; upper
-bounds are multiplied by it, lower bounds divided by it) and ``enforce_hypotheses=False``
+bounds are multiplied by it, lower bounds divided by it) and ``require_hypotheses=False``
 (evaluate the conclusion even when a hypothesis fails, instead of returning N/A).
 :func:`run_check` runs a check with those keywords and the same precision escalation as
 :func:`verify.checks.check`.
@@ -241,7 +241,7 @@ def p4_step_size(t, s, r, e, alpha, N, eta_fraction):
 
 @register("P1")
 def check_p1(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
-             enforce_hypotheses: bool = True) -> Outcome:
+             require_hypotheses: bool = True) -> Outcome:
     """P1: P(k) -> Y_+ under P1's step bound and S3 positivity.
 
     Lanes: for each t_i with ``alpha^N < t_i - delta t_1`` (growing lanes) the hitting time
@@ -274,7 +274,7 @@ def check_p1(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         if t[0] <= 0:
             fails.append("t_1 > 0 (Y_+ = 0: nothing to learn; delta t_1 is no tolerance)")
         pred = {"eta": _s(eta)}
-        if fails and enforce_hypotheses:
+        if fails and require_hypotheses:
             return _na("P1", inst, dps, fails, predicted=pred)
         tol = delta * t[0]
         kb = _tight(tighten, "K2")
@@ -546,7 +546,7 @@ def _p3_parts(inst, dps):
 
 @register("P3")
 def check_p3(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
-             enforce_hypotheses: bool = True) -> Outcome:
+             require_hypotheses: bool = True) -> Outcome:
     """P3: for the eigenvalue t of Y paired with s, ``K_t(d) <= ceil(rho(s+e) (s-d)/(s-d-e)
     tau_s/eta)`` (key "upper") and, when d is in K1's range for t (K1's hypotheses),
     ``(s-d)/(s+e-d) tau_s/eta <= K_t(d)`` (key "lower"); ``tau_s = tau_s(alpha^N, d)``,
@@ -564,7 +564,7 @@ def check_p3(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         if not abs(t - s) <= e * (1 + rel_margin(dps)) + rel_margin(dps) * s:
             fails.append("|t - s| <= e")
         pred = {"eta": _s(eta), "t": _s(t)}
-        if fails and enforce_hypotheses:
+        if fails and require_hypotheses:
             return _na("P3", inst, dps, fails, predicted=pred)
         ts = tau(s, aN, d, N)
         upper = _tight(tighten, "upper") * rho(s + e, eta, N) * (s - d) / (s - d - e) * ts / eta
@@ -747,7 +747,7 @@ def _p4_simulate(P, cap, dps):
 
 @register("P4")
 def check_p4(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
-             enforce_hypotheses: bool = True, variant: str | None = None) -> Outcome:
+             require_hypotheses: bool = True, variant: str | None = None) -> Outcome:
     """P4 on Y's trajectory: ``T0~ <= max_{i<=r} ceil(rho(t_i) tau_{t_i}(alpha^N,(1-eps)t_i)
     /eta)`` (key "T0"), ``T1~ >= ceil(tau_{s_{r+1}+e}(alpha^N, theta'')/eta) - 1`` (key "T1")
     and, when the W-only hypotheses hold, ``T0~ <= max_{i<=r} ceil(rho(s_i+e) H(s_i-e)/eta)``
@@ -755,7 +755,7 @@ def check_p4(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
     with mpmath.workdps(dps):
         P = _p4_setup(inst, dps)
         pred = {"eta": _s(P["eta"])}
-        if P["fails"] and enforce_hypotheses:
+        if P["fails"] and require_hypotheses:
             return _na("P4", inst, dps, P["fails"], predicted=pred)
         ub0, ub0any, any_bad, lreal = _p4_bounds_real(P, variant)
         ub0 = ub0 * _tight(tighten, "T0")
@@ -942,7 +942,7 @@ def _p4(**raw):
 
 @register("P5")
 def check_p5(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
-             enforce_hypotheses: bool = True) -> Outcome:
+             require_hypotheses: bool = True) -> Outcome:
     """P5: for k in [T0~, T1~], ``||P(k) - W_r||_2 <= max(eps (s_1+e), theta) + 2(e + s_{r+1})``
     (key "error"), P(k) = Q diag(x(k)^N) Q^T with Q Y's eigenvectors; W_r = V diag(s_1..s_r,
     0..) V^T. Sampled at checkpoints T0~, T1~ and three evenly spaced between (T1~ replaced by
@@ -953,7 +953,7 @@ def check_p5(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
     with mpmath.workdps(dps):
         P = _p4_setup(inst, dps)
         pred = {"eta": _s(P["eta"])}
-        if P["fails"] and enforce_hypotheses:
+        if P["fails"] and require_hypotheses:
             return _na("P5", inst, dps, P["fails"], predicted=pred)
         N, r, n, s, e = P["N"], P["r"], P["n"], P["s"], P["e"]
         bound = (max(P["eps"] * (s[0] + e), P["theta"]) + 2 * (e + s[r])) * _tight(tighten, "error")
