@@ -79,3 +79,17 @@ def test_non_symmetric_target_is_refused():
     base = {k: v for k, v in BASE.items() if k != "spectrum"}
     with pytest.raises(ValueError, match="symmetric"):
         make_setting(**base, target=np.array([[1.0, 0.5, 0], [0, 1, 0], [0, 0, 1]]))
+
+
+def test_simulate_says_when_a_crossing_is_within_rounding():
+    # theta placed exactly on x_2(40)^N as computed at 20 digits: at 20 digits the crossing
+    # has gap 0 (ambiguous); at 60 digits the true iterate differs from it by ~1e-20: decided
+    from verify.engine import simulate_reduced
+
+    st = make_setting(**{**BASE, "dps": 20})
+    ref = simulate_reduced(st.t, depth=3, alpha=st.alpha, eta=st.eta, dps=20, checkpoints=[40],
+                           max_steps=40)
+    with mpmath.workdps(20):
+        theta = ref.checkpoints[40][1] ** 3
+    assert simulate(make_setting(**{**BASE, "theta": theta, "dps": 20}), max_steps=3000)["decided"] is False
+    assert simulate(make_setting(**{**BASE, "theta": theta, "dps": 60}), max_steps=3000)["decided"] is True

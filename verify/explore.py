@@ -227,14 +227,17 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
     nonempty, hitting_times (per eigenvalue of Y, first k with x_i^N >= (1-eps) t_i; None for
     t_i <= 0 or not reached), steps, dps, error_in_interval (max over ``samples`` evenly spaced
     steps of [T0, min(T1, steps)] of ||P(k) - W_r||_2), limit_error (||P - W||_F at the last
-    step), diverged. ``full_matrix`` runs the N-factor matrix iteration instead.
+    step), diverged, decided (False when some level crossing lay within the rounding margin at
+    this precision, so a hitting time may be off by one: raise ``dps``). ``full_matrix`` runs
+    the N-factor matrix iteration instead.
     """
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"max steps must be a positive integer, got {max_steps!r}")
     with mpmath.workdps(st.dps):
         N, r = st.depth, st.r
-        if full_matrix:
+        if full_matrix:  # a crossing within rounding raises there (ValueError: raise --dps)
             hits, final_x, steps, diverged, products = _full_hits(st, max_steps)
+            decided = True
         else:
             events = [Event(i, _learned_level(st, i)) for i in range(st.n) if st.t[i] > 0]
             idx = [i for i in range(st.n) if st.t[i] > 0]
@@ -246,6 +249,7 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
                 hits[i] = h.step
             nxt = run.hits[-1].step
             hits.append(nxt)
+            decided = not any(h.ambiguous for h in run.hits)
             diverged = run.diverged
             steps = max_steps if not diverged else max(l.divergence_step or 0 for l in run.lanes)
             final_x = [lane.x for lane in run.lanes]
@@ -271,7 +275,7 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
         limit_err = mpmath.mnorm(P_last - st.W, "f") if P_last is not None else None
         return {
             "T0": T0, "T1": T1, "nonempty": bool(nonempty), "hitting_times": hits[: st.n],
-            "steps": steps, "dps": st.dps, "diverged": bool(diverged),
+            "steps": steps, "dps": st.dps, "decided": decided, "diverged": bool(diverged),
             "error_in_interval": _n(err_in), "limit_error": _n(limit_err),
             "limit_error_of_Y_plus": _n(mpmath.mnorm(_product(st, [mpmath.root(max(v, 0), N) for v in st.t]) - st.W, "f")),
             "engine": "full-matrix" if full_matrix else "reduced",
