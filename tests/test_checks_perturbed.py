@@ -237,3 +237,14 @@ def test_p4_hypothesis_dropped_is_caught(inst):
     assert check("P4", inst).verdict == NOT_APPLICABLE
     out = run_check(check_p4, inst, require_hypotheses=False)
     assert out.verdict == FAIL, out
+
+
+def test_critical_noise_ratio_is_left_out_when_the_observation_is_censored():
+    # nonempty up to the end of the searched noise range (e_max = (s_r - s_r+1)/2): no ratio;
+    # at 0.999 e* the Weyl-extremal interval is indeed nonempty (T1 infinite), as predicted
+    inst = {"n": 2, "depth": 2, "spectrum": [1.2514666160665917, 0.0748452609722796], "r": 1,
+            "seed": 1623538400, "e": 0.26721415135453747, "noise_kind": "random",
+            "eps": 1.929512739962083e-05, "theta": 0.7465632818532622,
+            "alpha": 0.00010429745865860962, "eta_fraction": 0.7434262170393426}
+    out = check("P4", inst)
+    assert out.verdict == PASS and "e*/e_observed" not in out.extra_ratios

@@ -831,14 +831,17 @@ def check_p4(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
 def _critical_noise_tightness(P) -> dict:
     """e* (W-only, bounds.perturbed.critical_noise) over the observed largest e with a nonempty
     interval under the Weyl-extremal perturbation (its lower bracket, at most 2 % below it), for
-    this instance's W, r, eps, theta, alpha, eta and N. Empty when either is undefined."""
+    this instance's W, r, eps, theta, alpha, eta and N. Empty when either is undefined or the
+    observation is censored (nonempty up to the end of the searched range)."""
     s, r, eps, theta, alpha, eta, N = (P[k] for k in ("s", "r", "eps", "theta", "alpha", "eta", "N"))
     try:
         estar = critical_noise(s, r, eps, theta, alpha, eta, N, rtol="1e-6")
         seen = observed_critical_noise(s, r, eps, theta, alpha, eta, N, dps=30)
     except ValueError:  # an ambiguous crossing in the bisection: leave the audit out
         return {}
-    if estar is None or seen is None or not seen[0] > 0:
+    # seen = (e_lo, None) means still nonempty at the end of the searched range: the observed
+    # critical noise is censored there, and a ratio against it would mean nothing
+    if estar is None or seen is None or seen[1] is None or not seen[0] > 0:
         return {}
     return {"e*/e_observed": float(estar / seen[0])}
 
