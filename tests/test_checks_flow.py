@@ -13,7 +13,6 @@ range) are admissible and must PASS (``test_boundary_*``); bad input raises a Va
 naming the instance field (``test_bad_input_*``).
 """
 
-import math
 
 import mpmath
 import pytest

@@ -1,7 +1,6 @@
 """Checks of P1-P5: sampled instances pass, pinned edge cases pass, negative controls
 (broken hypotheses, bounds tightened by 2%) are caught as FAIL, bad input is refused."""
 
-import math
 
 import mpmath
 import pytest
@@ -16,7 +15,6 @@ from verify.checks_perturbed import (
     check_p5,
     observed_critical_noise,
     p4_step_size,
-    perturbed_problem,
     run_check,
 )
 from verify.strategies import instances

@@ -14,7 +14,6 @@ from bounds import flow
 from bounds.flow import (
     A,
     A_exact,
-    G,
     G_symbolic,
     J_N,
     fixed_point_derivative,

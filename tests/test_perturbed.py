@@ -11,7 +11,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bounds.flow import A, G, monotone_step_bound, phi, tau
+from bounds.flow import monotone_step_bound, phi, tau
 from bounds.lowrank import spectral_condition
 from bounds.perturbed import (
     critical_noise,
@@ -169,7 +169,6 @@ def test_dH_dt_symbolic_derivation():
     H = I(c) / (Nn * tt**Aa)
     dH = sp.diff(H, tt)
     # chain rule with I'(c) = -c^-A/(1-c)
-    cc = sp.Symbol("c", positive=True)
     dH = dH.replace(
         lambda ex: isinstance(ex, sp.Subs),
         lambda ex: -(ex.point[0] ** (-Aa)) / (1 - ex.point[0]),

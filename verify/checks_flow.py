@@ -13,7 +13,6 @@ import mpmath
 from bounds.flow import (
     A,
     k1_hypotheses,
-    k1_level_max,
     k2_hypotheses,
     k3_hypotheses,
     k3_lower,

@@ -55,7 +55,6 @@ from verify.instances import (
     observed,
     psd_target,
     random_perturbation,
-    symmetric_eigen,
     weyl_extremal_perturbation,
 )
 from verify.sampling import Param, instance_spec, log_bisect, log_interpolate
@@ -463,7 +462,6 @@ def check_p2(inst, dps: int, *, tighten: Mapping[str, float] | None = None) -> O
     with mpmath.workdps(dps):
         e = _num(inst, "e", lo=0)
         s, t = list(target.s), list(obs.t)
-        n = len(s)
         if e == 0:
             return Outcome("P2", PASS, 0.0, dps, dict(inst), {"e": "0"}, {},
                            note="E = 0: Y = W exactly, every bound holds with equality")

@@ -224,15 +224,6 @@ class ReducedRun:
             for ev, hit in zip(self.events, self.hits)
         )
 
-    def hit(self, index: int, level, strict: bool = False) -> Hit:
-        """The Hit of a requested event, looked up by its definition."""
-        with mpmath.workdps(self.dps):
-            want = to_mpf(level, name="level")
-            for ev, h in zip(self.events, self.hits):
-                if ev.index == index and ev.strict == strict and to_mpf(ev.level, name="level") == want:
-                    return h
-        raise ValueError(f"no event (index={index}, level={level}, strict={strict}) was requested")
-
     def products(self, step: int) -> tuple[mpmath.mpf, ...]:
         """Eigenvalues x_i(step)**N of the product matrix at a checkpoint."""
         if step not in self.checkpoints:
@@ -359,7 +350,6 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
     cp_left = sorted(k for k in checkpoints if k <= max_steps)
     window = 2.0**-24  # relative distance below the lowest level that the fast path keeps
     lim = (window / 2) / (Nf * _SAFETY * u)  # fast path needs |delta| S <= lim |x|
-    bound_sq = bound * bound
 
     x = alpha
     ax = abs(float(alpha))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from bounds.flow import A, rho, tau
+from bounds.flow import A
 from bounds.lowrank import l1_hypotheses, lb1, spectral_condition, ub0
 from bounds.perturbed import (
     critical_noise,
@@ -38,7 +38,6 @@ from bounds.perturbed import (
 from verify.engine import Event, simulate_reduced, to_mpf
 from verify.instances import (
     check_dps,
-    observed,
     psd_target,
     random_perturbation,
     spectral_norm,
@@ -284,8 +283,7 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
 
 def _product(st, xs):
     """Q diag(x_i^N) Q^T."""
-    n, N = st.n, st.depth
-    D = mpmath.diag([x**N for x in xs])
+    D = mpmath.diag([x**st.depth for x in xs])
     return st.Q * D * st.Q.T
 
 
@@ -304,14 +302,16 @@ def _full_hits(st, max_steps):
     n, r = st.n, st.r
     tol = mpmath.mpf(10) ** -(st.dps - 10)
     hits = [None] * (n + 1)
-    levels = [(i, _learned_level(st, i), False) for i in range(n) if st.t[i] > 0]
-    levels.append((n, st.theta, True))
+    # (slot, level): slot n is the theta crossing of lane r; a tie raises below, so ">=" and
+    # ">" need no distinction here
+    levels = [(i, _learned_level(st, i)) for i in range(n) if st.t[i] > 0]
+    levels.append((n, st.theta))
     q = [st.Q[:, i] for i in range(n)]
     last = 0
     for k in sorted(run.products):
         P = run.products[k]
         last = k
-        for slot, (i, d, strict) in enumerate(levels):
+        for i, d in levels:
             if hits[i] is not None:
                 continue
             lane = r if i == n else i
