@@ -31,6 +31,7 @@ __all__ = [
     # P1
     "p1_step_bound",
     "p1_hypotheses",
+    "p1_step_limit",
     "y_plus_eigenvalues",
     # P2
     "P2Bounds",
@@ -96,6 +97,24 @@ def p1_hypotheses(t_eigs, alpha, eta, N):
     if not (eta <= p1_step_bound(tv, alpha, N)):
         return False
     return all(s3_nonpositive_condition(ti, alpha, eta, N) for ti in tv if ti <= 0)
+
+
+def p1_step_limit(t_eigs, alpha, N):
+    """The step scale of P1's hypotheses: :func:`p1_step_bound`, and if some ``t_i <= 0`` also
+    the S3 positivity bound ``1 / (alpha^(N-2) (alpha^N - t_n))`` (that one strict: any
+    ``eta = f * p1_step_limit`` with ``0 < f < 1`` satisfies :func:`p1_hypotheses`).
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     print(mpmath.nstr(p1_step_limit([4, '-0.5'], '0.5', 2), 10))
+    0.125
+    """
+    tv = _eigs(t_eigs)
+    alpha = _positive(alpha, "alpha")
+    bound = p1_step_bound(tv, alpha, N)
+    if tv[-1] <= 0:
+        bound = min(bound, 1 / (alpha ** (N - 2) * (alpha**N - tv[-1])))
+    return bound
 
 
 def y_plus_eigenvalues(t_eigs):

@@ -37,7 +37,7 @@ from bounds.flow import (
     tau,
     tau_float,
 )
-from bounds.perturbed import critical_noise, h_decreasing_on, p3_lower_hypotheses
+from bounds.perturbed import critical_noise, h_decreasing_on, p1_step_limit, p3_lower_hypotheses
 from verify.checks import (
     FAIL,
     NOT_APPLICABLE,
@@ -208,14 +208,6 @@ def _eigs_float(spectrum, seed, e, kind, r):
     return [float(x) for x in obs.t]
 
 
-def _p1_eta_bound(t, alpha, N):
-    """min of the P1 step bound and the S3 positivity bound (strict) for Y's spectrum t."""
-    bound = 1 / (N * max(t[0], alpha**N) ** A(N))
-    if t[-1] <= 0:
-        bound = min(bound, 1 / (alpha ** (N - 2) * (alpha**N - t[-1])))
-    return bound
-
-
 def p4_step_size(t, s, r, e, alpha, N, eta_fraction):
     """eta of a P4/P5 instance: eta_fraction times the smallest of the bounds that P4
     (Y's bounds) and its W-only form need: P1's step bound and S3 positivity on Y, the O1
@@ -223,7 +215,7 @@ def p4_step_size(t, s, r, e, alpha, N, eta_fraction):
     ``s_n - e``. Evaluated at the current precision."""
     Am = A(N)
     aN = alpha**N
-    b = _p1_eta_bound(t, alpha, N)
+    b = p1_step_limit(t, alpha, N)
     tp = s[r] + e
     if tp > 0:
         b = min(b, 1 / (N * tp**Am))
@@ -263,7 +255,7 @@ def check_p1(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         t = list(obs.t)
         n = len(t)
         aN = alpha**N
-        eta = frac * _p1_eta_bound(t, alpha, N)
+        eta = frac * p1_step_limit(t, alpha, N)
         fails = []
         if not eta <= 1 / (N * max(t[0], aN) ** A(N)):
             fails.append("eta <= 1/(N max(t_1, alpha^N)^A)")
@@ -374,7 +366,7 @@ def _rho_f(t, eta, N):
 
 def _p1_eta_float(t, alpha, N):
     with mpmath.workdps(20):
-        return float(_p1_eta_bound([mpmath.mpf(x) for x in t], mpmath.mpf(alpha), N))
+        return float(p1_step_limit([mpmath.mpf(x) for x in t], mpmath.mpf(alpha), N))
 
 
 def _p1_predicted_steps(t, alpha, N, frac, delta):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import mpmath
 
+from bounds.perturbed import p1_step_limit
+
 from verify.checks import FAIL, PASS, UNDECIDED, Outcome, register
 from verify.fullgd import reduction_mismatch
 from verify.instances import observed, psd_target, random_perturbation
@@ -26,16 +28,10 @@ def r1_observed_matrix(inst, dps: int):
     return observed(target, E, dps=dps)
 
 
-def step_size_of(inst, t_max, t_min, *, dps: int):
-    """eta = eta_fraction * min(P1 bound, S3 positivity bound) for Y's extreme eigenvalues."""
+def step_size_of(inst, t, *, dps: int):
+    """eta = eta_fraction * P1's step limit (step bound and S3 positivity) for Y's spectrum t."""
     with mpmath.workdps(dps):
-        N = inst["depth"]
-        a = mpmath.mpf(inst["alpha"])
-        A = 2 - mpmath.mpf(2) / N
-        bound = 1 / (N * max(t_max, a**N) ** A)
-        if t_min < 0:
-            bound = min(bound, 1 / (a ** (N - 2) * (a**N - t_min)))
-        return mpmath.mpf(inst["eta_fraction"]) * bound
+        return mpmath.mpf(inst["eta_fraction"]) * p1_step_limit(t, inst["alpha"], inst["depth"])
 
 
 @register("R1")
@@ -46,7 +42,7 @@ def check_r1(inst, dps: int) -> Outcome:
     shrink with precision); in between UNDECIDED (re-run at more digits).
     """
     obs = r1_observed_matrix(inst, dps)
-    eta = step_size_of(inst, obs.t[0], obs.t[-1], dps=dps)
+    eta = step_size_of(inst, obs.t, dps=dps)
     with mpmath.workdps(dps):
         mism = reduction_mismatch(obs.Y, depth=inst["depth"], eta=eta, alpha=inst["alpha"],
                                   steps=inst["steps"], dps=dps)
