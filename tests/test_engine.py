@@ -202,3 +202,16 @@ def test_bad_input_raises_a_named_value_error(kwargs, message):
     targets = args.pop("targets")
     with pytest.raises(ValueError, match=message):
         simulate_reduced(targets, **args)
+
+
+def test_stop_event_ends_the_lane_and_decides_the_others_up_to_it():
+    # the lane stops where x^2 >= 0.5; "x^2 >= 0.9" is then a decided miss, not a capped one
+    stopped = simulate_reduced([1], depth=2, alpha="0.1", eta="0.2", dps=30, max_steps=10**5,
+                               events=[Event(0, "0.5", stop=True), Event(0, "0.9")])
+    full = simulate_reduced([1], depth=2, alpha="0.1", eta="0.2", dps=30, max_steps=10**5,
+                            events=[Event(0, "0.5"), Event(0, "0.9")])
+    k = full.hits[0].step
+    assert stopped.hits[0] == full.hits[0] and stopped.lanes[0].steps == k
+    assert stopped.lanes[0].stopped and stopped.hits[1] == Hit(None, False)
+    assert stopped.settled and not stopped.capped
+    assert full.hits[1].step > k

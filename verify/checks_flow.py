@@ -127,18 +127,16 @@ def s1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
         q = float(eta * N * t ** A(N))
         cap = (int(4 * predicted_steps(float(t), 0.999 * float(t), float(alpha), float(eta), N))
                + int(4 * dps * 2.31 / q) + 1000)
-        first = simulate_reduced([t], depth=N, alpha=alpha, eta=eta, dps=dps,
-                                 events=[Event(0, level)], max_steps=cap)
-        hit = first.hits[0]
+        # one run, stopped where x^N reaches (1 - delta) t; "x^N >= t" is compared up to there
+        run = simulate_reduced([t], depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=cap,
+                               events=[Event(0, level, stop=True), Event(0, t)])
+        hit, above = run.hits
         if hit.ambiguous:
             return Outcome("S1", UNDECIDED, None, dps, dict(inst), note="level crossing within rounding")
         if hit.step is None:
-            note = "diverged" if first.diverged else f"x^N did not reach (1-delta) t in {cap} steps"
+            note = "diverged" if run.diverged else f"x^N did not reach (1-delta) t in {cap} steps"
             return Outcome("S1", FAIL, -1.0, dps, dict(inst), note=note)
         k1 = hit.step
-        second = simulate_reduced([t], depth=N, alpha=alpha, eta=eta, dps=dps,
-                                  events=[Event(0, t)], max_steps=k1)
-        above = second.hits[0]
         if above.ambiguous:
             return Outcome("S1", UNDECIDED, None, dps, dict(inst), note="x^N within rounding of t")
         if above.step is not None:

@@ -197,25 +197,19 @@ def observe_interval(N, s, r, eps, theta, alpha, eta, *, dps, max_steps) -> Inte
     """
     learn = simulate_reduced(s[:r], depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=max_steps,
                              events=[Event(i, (1 - eps) * s[i]) for i in range(r)])
-    horizon, limit_case = max_steps, theta >= s[r] > 0
-    ambiguous = any(h.ambiguous for h in learn.hits)
-    if limit_case:
-        near = (1 - mpmath.mpf(10) ** -(dps // 2)) * s[r]
-        pre = simulate_reduced([s[r]], depth=N, alpha=alpha, eta=eta, dps=dps,
-                               max_steps=max_steps, events=[Event(0, near)])
-        ambiguous = ambiguous or pre.hits[0].ambiguous
-        if pre.hits[0].step is not None:
-            horizon = min(horizon, pre.hits[0].step)
+    limit_case = theta >= s[r] > 0
+    events = [Event(0, theta, strict=True)]
+    if limit_case:  # stop the lane at the decidable horizon
+        events.append(Event(0, (1 - mpmath.mpf(10) ** -(dps // 2)) * s[r], stop=True))
     nxt_run = simulate_reduced([s[r]], depth=N, alpha=alpha, eta=eta, dps=dps,
-                               max_steps=horizon, events=[Event(0, theta, strict=True)])
-    nxt_hit = nxt_run.hits[0]
-    ambiguous = ambiguous or nxt_hit.ambiguous
+                               max_steps=max_steps, events=events)
+    ambiguous = any(h.ambiguous for h in learn.hits + nxt_run.hits)
     learned = [h.step for h in learn.hits]
     T0 = None if any(k is None for k in learned) else max(learned)
-    nxt = nxt_hit.step
+    nxt = nxt_run.hits[0].step
     return Interval(T0=T0, T1=None if nxt is None else nxt - 1, hit_next=nxt,
                     steps=nxt_run.lanes[0].steps, ambiguous=ambiguous, dps=dps,
-                    t1_infinite=limit_case and nxt is None and horizon < max_steps)
+                    t1_infinite=limit_case and nxt is None and nxt_run.lanes[0].stopped)
 
 
 def _steps_for(B, L):

@@ -133,11 +133,15 @@ class Event:
     """The event ``x_index(k)**N >= level`` (``> level`` when ``strict``).
 
     ``index`` selects the target (lane); ``level`` is any number accepted by :func:`to_mpf`.
+    With ``stop`` the lane stops at the first step where this event holds: its other events
+    are then decided up to that step (a run up to a level beyond which comparisons with the
+    limit are no longer decidable, for example).
     """
 
     index: int
     level: object
     strict: bool = False
+    stop: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,7 +168,7 @@ class Lane:
     ``steps`` GD steps were taken, so ``x`` is x(steps); ``error`` is the (safety-scaled)
     first-order estimate of |computed x - exact x| at that step. ``stationary`` is the first
     step from which the computed iterate no longer changed (an exact fixed point of the
-    rounded map), or None.
+    rounded map), or None. ``stopped`` is True when an ``Event(stop=True)`` ended the lane.
     """
 
     target: mpmath.mpf
@@ -174,6 +178,12 @@ class Lane:
     diverged: bool
     divergence_step: int | None
     stationary: int | None
+    stopped: bool = False
+
+    @property
+    def decided_end(self) -> bool:
+        """True when a miss at the end of this lane is decided (not cut by the step cap)."""
+        return self.diverged or self.stationary is not None or self.stopped
 
 
 @dataclass(frozen=True)
@@ -209,20 +219,15 @@ class ReducedRun:
         for ev, hit in zip(self.events, self.hits):
             if hit.ambiguous:
                 return False
-            lane = self.lanes[ev.index]
-            if hit.step is None and not (lane.diverged or lane.stationary is not None):
+            if hit.step is None and not self.lanes[ev.index].decided_end:
                 return False
         return True
 
     @property
     def capped(self) -> bool:
         """True when some event is still open because the step cap was reached."""
-        return any(
-            hit.step is None
-            and not self.lanes[ev.index].diverged
-            and self.lanes[ev.index].stationary is None
-            for ev, hit in zip(self.events, self.hits)
-        )
+        return any(hit.step is None and not self.lanes[ev.index].decided_end
+                   for ev, hit in zip(self.events, self.hits))
 
     def products(self, step: int) -> tuple[mpmath.mpf, ...]:
         """Eigenvalues x_i(step)**N of the product matrix at a checkpoint."""
@@ -328,7 +333,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
               checkpoints, bound, u, exact0):
     """Run one lane with numbers of the backend's type (mpfr or mpf).
 
-    ``levels``: list of (event position, d, strict). ``exact0``: event position -> whether
+    ``levels``: list of (event position, d, stop). ``exact0``: event position -> whether
     the event holds at step 0, decided exactly from the inputs (None: use the margin test).
     Returns (lane fields, hits by position, checkpoint values and errors).
 
@@ -345,6 +350,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
     pending = sorted(levels, key=lambda lv: lv[1])  # ascending levels
     hits: dict[int, tuple[int | None, bool]] = {}
     ambiguous = {pos: False for pos, _, _ in pending}
+    halt = False  # an Event(stop=True) has hit
     cps: dict[int, object] = {}
     cperr: dict[int, float] = {}
     cp_left = sorted(k for k in checkpoints if k <= max_steps)
@@ -403,24 +409,27 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
             # margin on x^N: N (|x|+err)^(N-1) err, plus rounding of the power and the level
             margin = Nf * (ax + err) ** (N - 1) * err + (Nf + 1) * u * ax**N
             still = []
-            for pos, d, strict in pending:
+            for lv in pending:
+                pos, d, stop_here = lv
                 gap = xN - d
                 if k == 0 and exact0.get(pos) is not None:
-                    if exact0[pos]:
-                        hits[pos] = (0, False)
-                    else:
-                        still.append((pos, d, strict))
+                    hit_now = exact0[pos]
                 elif abs(float(gap)) <= margin + (Nf + 1) * u * abs(float(d)):
                     ambiguous[pos] = True
-                    still.append((pos, d, strict))
-                elif gap > 0:
-                    hits[pos] = (k, ambiguous[pos])
+                    hit_now = False
                 else:
-                    still.append((pos, d, strict))
+                    hit_now = gap > 0
+                if hit_now:
+                    hits[pos] = (k, ambiguous[pos])
+                    halt = halt or stop_here
+                else:
+                    still.append(lv)
             pending = still
             thr = threshold()
         if not math.isfinite(ax) or ax > bound:
             diverged, div_step = True, k
+            break
+        if halt:
             break
         if k >= max_steps or (stop_settled and not pending and not cp_left):
             break
@@ -439,7 +448,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
         k += 1
     for pos, _, _ in pending:
         hits[pos] = (None, ambiguous[pos])
-    return (x, k, err, diverged, div_step, stationary), hits, cps, cperr
+    return (x, k, err, diverged, div_step, stationary, halt), hits, cps, cperr
 
 
 def simulate_reduced(
@@ -464,7 +473,9 @@ def simulate_reduced(
     depth, alpha, eta: N >= 2, alpha > 0, eta > 0 (numbers or decimal strings).
     events: :class:`Event` objects; their first hitting steps are reported in order.
     max_steps: hard step cap; a lane never runs past it.
-    checkpoints: steps k at which x_i(k) is recorded (lanes run at least that long).
+    checkpoints: steps k at which x_i(k) is recorded (lanes run at least that long, unless an
+        ``Event(stop=True)`` or divergence ends them first: checkpoints a lane never reached
+        are left out).
     stop_when_settled: stop a lane once its events are decided (else run to ``max_steps``).
     divergence_bound: |x| above this counts as divergence (default
         ``10 * max(1, alpha, max_i |t_i|^(1/N))``).
@@ -502,7 +513,7 @@ def simulate_reduced(
                 raise ValueError(f"events[{pos}] must be an Event, got {type(ev).__name__}")
             if isinstance(ev.index, bool) or not isinstance(ev.index, Integral) or not 0 <= ev.index < len(ts):
                 raise ValueError(f"event index {ev.index!r} out of range for {len(ts)} targets")
-            by_lane[ev.index].append((pos, to_mpf(ev.level, name=f"level of event {pos}"), bool(ev.strict)))
+            by_lane[ev.index].append((pos, to_mpf(ev.level, name=f"level of event {pos}"), bool(ev.stop)))
         if divergence_bound is None:
             scale = max([mpmath.mpf(1), a] + [abs(t) ** (mpmath.mpf(1) / N) for t in ts])
             bound = float(10 * scale)
@@ -537,9 +548,9 @@ def simulate_reduced(
             else:
                 fields, hits, cv, ce = _run_lane(t, a, h, N, by_lane[i], **kwargs)
                 conv = mpmath.mpf
-            x, k, err, diverged, div_step, stationary = fields
+            x, k, err, diverged, div_step, stationary, stopped = fields
             lanes.append(Lane(target=t, x=conv(x), steps=k, error=err, diverged=diverged,
-                              divergence_step=div_step, stationary=stationary))
+                              divergence_step=div_step, stationary=stationary, stopped=stopped))
             hits_all.update(hits)
             for step, val in cv.items():
                 cp_vals[step][i] = conv(val)
