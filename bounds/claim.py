@@ -7,6 +7,7 @@ Names follow the mathlib convention: the conclusion first, hypotheses appended w
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Mapping, Union
@@ -41,6 +42,44 @@ class Hypothesis:
                 f"hypothesis {self.name}: relation must be a sympy relational or And/Or, "
                 f"got {type(self.relation).__name__}"
             )
+
+
+class _LiveEvaluators(Mapping):
+    """Read-only name -> function mapping that looks module-level functions up in their
+    module on every access, so the registry, the checks (which call evaluators through it)
+    and a replaced module attribute (a test's monkeypatch) always agree: a wrong bound in
+    bounds/ reaches every verdict. Other callables (lambdas, closures) are stored as given."""
+
+    def __init__(self, ev):
+        refs = {}
+        for k, v in ev.items():
+            mod, name = getattr(v, "__module__", None), getattr(v, "__name__", "")
+            module = sys.modules.get(mod) if mod else None
+            if module is not None and name.isidentifier() and getattr(module, name, None) is v:
+                refs[k] = (module, name)
+            else:
+                refs[k] = v
+        self._refs = MappingProxyType(refs)
+
+    def __getitem__(self, key):
+        ref = self._refs[key]
+        if isinstance(ref, tuple):
+            return getattr(ref[0], ref[1])
+        return ref
+
+    def __iter__(self):
+        return iter(self._refs)
+
+    def __len__(self):
+        return len(self._refs)
+
+    def location(self, key) -> tuple[str, str] | None:
+        """(module name, attribute) of a module-level evaluator, None for other callables."""
+        ref = self._refs[key]
+        return (ref[0].__name__, ref[1]) if isinstance(ref, tuple) else None
+
+    def __repr__(self):
+        return f"_LiveEvaluators({list(self._refs)})"
 
 
 @dataclass(frozen=True)
@@ -81,7 +120,7 @@ class Claim:
         for k, v in ev.items():
             if not callable(v):
                 raise ValueError(f"claim {self.id}: evaluator {k!r} is not callable")
-        object.__setattr__(self, "evaluators", MappingProxyType(dict(ev)))
+        object.__setattr__(self, "evaluators", _LiveEvaluators(ev))
         if not self.docs.startswith("docs/theory.md#"):
             raise ValueError(f"claim {self.id}: docs must be an anchor 'docs/theory.md#...'")
 

@@ -44,6 +44,7 @@ __all__ = [
     "s2_repelling",
     "s3_nonpositive_condition",
     "s3_decreasing_step_bound",
+    "s3_positivity_step_bound",
     "s3_hypotheses",
     "o1_hypotheses",
     "k1_hypotheses",
@@ -53,6 +54,7 @@ __all__ = [
     "k1_level_max",
     "k1_lower",
     "k2_upper",
+    "k2_upper_real",
     "k3_lower",
     "k3_upper",
 ]
@@ -440,6 +442,24 @@ def s3_decreasing_step_bound(t, alpha, N):
     return 1 / (alpha ** (N - 2) * ((2 * N - 1) * alpha**N - (N - 1) * t))
 
 
+def s3_positivity_step_bound(t, alpha, N):
+    """S3 (t < alpha^N): the step size at which the positivity condition
+    ``eta alpha^(N-2) (alpha^N - t) < 1`` becomes an equality, ``1 / (alpha^(N-2) (alpha^N - t))``
+    (the condition holds exactly for eta strictly below it).
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     print(mpmath.nstr(s3_positivity_step_bound(-1, '0.5', 2), 10))
+    0.8
+    """
+    N = _check_N(N)
+    t = _mpf(t, "t")
+    alpha = _positive(alpha, "alpha")
+    if not t < alpha**N:
+        raise ValueError("s3_positivity_step_bound needs t < alpha^N")
+    return 1 / (alpha ** (N - 2) * (alpha**N - t))
+
+
 def s3_hypotheses(t, alpha, eta, N):
     """S3 hypotheses: t <= 0 with the positivity condition, or 0 < t < alpha^N with
     ``eta <= s3_decreasing_step_bound(t, alpha, N)``; False otherwise (e.g. t >= alpha^N).
@@ -548,11 +568,23 @@ def k2_upper(t, d, alpha, eta, N):
     ...     k2_upper(1, '0.9', '0.1', '0.5', 2)
     11
     """
+    return int(mpmath.ceil(k2_upper_real(t, d, alpha, eta, N)))
+
+
+def k2_upper_real(t, d, alpha, eta, N):
+    """The real argument of K2's ceiling, ``rho(t) tau_t(alpha^N, d) / eta``: the hitting
+    time satisfies ``K_t(d) <= ceil(k2_upper_real)``, i.e. ``K_t(d) - 1 < k2_upper_real``.
+    Checks compare against this value (a ceiling taken at finite precision can be off by one).
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     print(mpmath.nstr(k2_upper_real(1, '0.9', '0.1', '0.5', 2), 10))
+    10.18851664
+    """
     N = _check_N(N)
     alpha = _positive(alpha, "alpha")
     eta = _positive(eta, "eta")
-    val = rho(t, eta, N) * tau(t, alpha**N, d, N) / eta
-    return int(mpmath.ceil(val))
+    return rho(t, eta, N) * tau(t, alpha**N, d, N) / eta
 
 
 def k3_hypotheses(t, d, alpha, N):

@@ -20,6 +20,8 @@ from bounds.flow import (
     _positive,
     _unit_open,
     k1_level_max,
+    k1_lower,
+    k2_upper_real,
     rho,
     tau,
 )
@@ -27,7 +29,9 @@ from bounds.flow import (
 __all__ = [
     "l1_hypotheses",
     "ub0",
+    "ub0_real",
     "lb1",
+    "lb1_real",
     "spectral_condition",
     "l2_error_bound",
     "l3_ratio_threshold",
@@ -73,30 +77,41 @@ def _common(s, r, eps, theta, alpha, eta, N):
     return sv, r, eps, theta, alpha, eta, N
 
 
-def _ub0_from(vals, eps, alpha, eta, N):
-    """max_i ceil(rho(v_i) tau_{v_i}(alpha^N, (1-eps) v_i) / eta), terms with nothing to
-    learn (alpha^N >= (1-eps) v_i) count 0."""
+def _ub0_real_from(vals, eps, alpha, eta, N):
+    """max_i rho(v_i) tau_{v_i}(alpha^N, (1-eps) v_i) / eta (K2's real argument at the
+    learned level of each v_i); terms with nothing to learn (alpha^N >= (1-eps) v_i) count 0."""
     aN = alpha**N
-    best = 0
+    best = mpmath.mpf(0)
     for v in vals:
         d = (1 - eps) * v
-        if aN >= d:
-            continue
-        k = int(mpmath.ceil(rho(v, eta, N) * tau(v, aN, d, N) / eta))
-        best = max(best, k)
+        if aN < d:
+            best = max(best, k2_upper_real(v, d, alpha, eta, N))
     return best
 
 
-def _lb1_from(t, theta, alpha, eta, N):
-    """ceil(tau_t(alpha^N, theta')/eta) - 1 with theta' = min(theta, t(N-1)/(2N-1));
-    None (= +infinity) if theta >= t; 0 if theta' <= alpha^N."""
+def _lb1_real_from(t, theta, alpha, eta, N):
+    """tau_t(alpha^N, theta')/eta (K1's bound at theta' = min(theta, t(N-1)/(2N-1))): the
+    step of the first crossing of theta is at least this. +inf if theta >= t; 0 if
+    theta' <= alpha^N (nothing to bound)."""
     if theta >= t:
-        return None
-    aN = alpha**N
+        return mpmath.inf
     thp = min(theta, k1_level_max(t, N))
-    if thp <= aN:
-        return 0
-    return int(mpmath.ceil(tau(t, aN, thp, N) / eta)) - 1
+    if thp <= alpha**N:
+        return mpmath.mpf(0)
+    return k1_lower(t, thp, alpha, eta, N)
+
+
+def _ub0_from(vals, eps, alpha, eta, N):
+    """max_i ceil(rho(v_i) tau_{v_i}(alpha^N, (1-eps) v_i) / eta) (an int)."""
+    return int(mpmath.ceil(_ub0_real_from(vals, eps, alpha, eta, N)))
+
+
+def _lb1_from(t, theta, alpha, eta, N):
+    """ceil(tau_t(alpha^N, theta')/eta) - 1 (an int >= 0); None (= +infinity) if theta >= t."""
+    L = _lb1_real_from(t, theta, alpha, eta, N)
+    if mpmath.isinf(L):
+        return None
+    return max(int(mpmath.ceil(L)) - 1, 0)
 
 
 def l1_hypotheses(s, r, eps, theta, alpha, eta, N):
@@ -130,6 +145,35 @@ def ub0(s, r, eps, theta, alpha, eta, N):
     """
     sv, r, eps, theta, alpha, eta, N = _common(s, r, eps, theta, alpha, eta, N)
     return _ub0_from(sv[:r], eps, alpha, eta, N)
+
+
+def ub0_real(s, r, eps, theta, alpha, eta, N):
+    """The real argument of UB0: ``max_{i<=r} rho(s_i) tau_{s_i}(alpha^N, (1-eps) s_i)/eta``,
+    so ``UB0 = ceil(ub0_real)`` and ``T0 <= UB0`` iff ``T0 - 1 < ub0_real``.
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     print(mpmath.nstr(ub0_real([4, '0.2', '0.1'], 1, '0.1', '0.05', '0.1', '0.1', 2), 10))
+    14.32582549
+    """
+    sv, r, eps, theta, alpha, eta, N = _common(s, r, eps, theta, alpha, eta, N)
+    return _ub0_real_from(sv[:r], eps, alpha, eta, N)
+
+
+def lb1_real(s, r, eps, theta, alpha, eta, N):
+    """The real argument of LB1: ``L = tau_{s_{r+1}}(alpha^N, theta')/eta`` with
+    ``LB1 = ceil(L) - 1``, so ``T1 >= LB1`` iff the first step with ``x_{r+1}^N > theta``
+    is ``>= L``. ``+inf`` when ``theta >= s_{r+1}``; 0 when ``theta' <= alpha^N``.
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     print(mpmath.nstr(lb1_real([4, '0.2', '0.1'], 1, '0.1', '0.05', '0.1', '0.1', 2), 10))
+    46.14566726
+    """
+    sv, r, eps, theta, alpha, eta, N = _common(s, r, eps, theta, alpha, eta, N)
+    if theta < alpha**N:
+        raise ValueError("theta must be >= alpha^N")
+    return _lb1_real_from(sv[r], theta, alpha, eta, N)
 
 
 def lb1(s, r, eps, theta, alpha, eta, N):

@@ -21,17 +21,22 @@ from bounds.flow import (
     _positive,
     _unit_open,
     k1_level_max,
+    k2_upper_real,
     rho,
     s3_nonpositive_condition,
+    s3_positivity_step_bound,
     tau,
 )
-from bounds.lowrank import _check_r, _lb1_from, _spectrum, _ub0_from
+from bounds.lowrank import _check_r, _lb1_from, _lb1_real_from, _spectrum, _ub0_from, _ub0_real_from
 
 __all__ = [
     # P1
     "p1_step_bound",
     "p1_hypotheses",
     "p1_step_limit",
+    "p1_hypothesis_failures",
+    "p1_growing_lanes",
+    "p1_distance_bound",
     "y_plus_eigenvalues",
     # P2
     "P2Bounds",
@@ -41,16 +46,24 @@ __all__ = [
     "p3_hypotheses",
     "p3_lower_hypotheses",
     "p3_bounds",
+    "p3_bounds_real",
+    "p3_hypothesis_failures",
+    "paired_eigenvalue_consistent",
     # P4
     "weyl_extremal_eigenvalues",
+    "p4_step_limit",
+    "p4_hypothesis_failures",
     "p4_hypotheses",
     "p4_bounds",
+    "p4_bounds_real",
     "h_flow_time",
     "h_derivative",
     "h_decreasing_margin",
     "h_decreasing_on",
+    "p4_any_hypothesis_failures",
     "p4_any_hypotheses",
     "p4_bounds_any",
+    "p4_bounds_any_real",
     "p4_any_condition",
     "critical_noise",
     "critical_noise_bracket",
@@ -115,6 +128,61 @@ def p1_step_limit(t_eigs, alpha, N):
     if tv[-1] <= 0:
         bound = min(bound, 1 / (alpha ** (N - 2) * (alpha**N - tv[-1])))
     return bound
+
+
+def p1_hypothesis_failures(t_eigs, alpha, eta, N):
+    """The hypotheses of P1 that fail, by name (empty: :func:`p1_hypotheses` holds).
+
+    >>> p1_hypothesis_failures([4, '-0.5'], '0.1', '0.2', 2)
+    ['eta <= 1/(N max(t_1, alpha^N)^A)']
+    """
+    N = _check_N(N)
+    tv = _eigs(t_eigs)
+    alpha = _positive(alpha, "alpha")
+    eta = _positive(eta, "eta")
+    bad = []
+    if not (eta <= p1_step_bound(tv, alpha, N)):
+        bad.append("eta <= 1/(N max(t_1, alpha^N)^A)")
+    for i, ti in enumerate(tv):
+        if ti <= 0 and not s3_nonpositive_condition(ti, alpha, eta, N):
+            bad.append(f"S3 positivity eta alpha^(N-2)(alpha^N - t_{i + 1}) < 1")
+    return bad
+
+
+def p1_growing_lanes(t_eigs, alpha, N, delta):
+    """Indices i with ``alpha^N < t_i - delta t_1``: the lanes that must climb to within
+    ``delta t_1`` of their target (the others start within ``alpha^N`` of max(t_i, 0)).
+
+    >>> p1_growing_lanes([4, 1, '-0.5'], '0.1', 2, '0.01')
+    [0, 1]
+    """
+    N = _check_N(N)
+    tv = _eigs(t_eigs)
+    alpha = _positive(alpha, "alpha")
+    delta = _unit_open(delta, "delta")
+    tol = delta * tv[0]
+    return [i for i, ti in enumerate(tv) if ti > 0 and alpha**N < ti - tol]
+
+
+def p1_distance_bound(t_eigs, alpha, N, delta):
+    """P1's conclusion at a finite step, with tolerance ``delta t_1`` (t_1 > 0): once every
+    growing lane (:func:`p1_growing_lanes`) has reached ``t_i - delta t_1`` (within K2's
+    bound), ``||P(k) - Y_+||_2 <= delta t_1``, plus ``alpha^N`` if some lane is not growing
+    (it starts at or above its target and decreases from ``alpha^N``).
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     print(mpmath.nstr(p1_distance_bound([4, '-0.5'], '0.1', 2, '0.01'), 10))
+    0.05
+    """
+    tv = _eigs(t_eigs)
+    if not tv[0] > 0:
+        raise ValueError("P1's tolerance delta t_1 needs t_1 > 0")
+    alpha = _positive(alpha, "alpha")
+    delta = _unit_open(delta, "delta")
+    N = _check_N(N)
+    small = alpha**N if len(p1_growing_lanes(tv, alpha, N, delta)) < len(tv) else 0
+    return delta * tv[0] + small
 
 
 def y_plus_eigenvalues(t_eigs):
@@ -219,10 +287,70 @@ def p3_bounds(s, e, d, alpha, eta, N):
         raise ValueError("P3 needs e < s - d")
     if not (alpha**N < d):
         raise ValueError("P3 needs d > alpha^N")
+    lower, upper = p3_bounds_real(s, e, d, alpha, eta, N)
+    return lower, int(mpmath.ceil(upper))
+
+
+def p3_bounds_real(s, e, d, alpha, eta, N):
+    """P3's bounds before the ceiling: ``(lower, upper)`` with
+    ``lower = (s-d)/(s+e-d) tau_s/eta`` and ``upper = rho(s+e) (s-d)/(s-d-e) tau_s/eta``,
+    so ``lower <= K_t(d)`` and ``K_t(d) - 1 < upper``.
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     lo, up = p3_bounds_real(1, '0.1', '0.25', '0.1', '0.4', 2)
+    ...     print(mpmath.nstr(lo, 10), mpmath.nstr(up, 10))
+    3.856442163 7.261977243
+    """
+    N = _check_N(N)
+    s = _positive(s, "s")
+    e = _nonneg(e, "e")
+    d = _mpf(d, "d")
+    alpha = _positive(alpha, "alpha")
+    eta = _positive(eta, "eta")
+    if not (e < s - d):
+        raise ValueError("P3 needs e < s - d")
+    if not (alpha**N < d):
+        raise ValueError("P3 needs d > alpha^N")
     ts = tau(s, alpha**N, d, N)
     lower = (s - d) / (s + e - d) * ts / eta
-    upper = int(mpmath.ceil(rho(s + e, eta, N) * (s - d) / (s - d - e) * ts / eta))
+    upper = rho(s + e, eta, N) * (s - d) / (s - d - e) * ts / eta
     return lower, upper
+
+
+def p3_hypothesis_failures(s, e, d, alpha, eta, N):
+    """The hypotheses of P3's upper part that fail, by name (empty: :func:`p3_hypotheses`).
+
+    >>> p3_hypothesis_failures(1, '0.6', '0.5', '0.1', '0.1', 2)
+    ['e < s - d']
+    """
+    N = _check_N(N)
+    s = _nonneg(s, "s")
+    e = _nonneg(e, "e")
+    d = _mpf(d, "d")
+    alpha = _positive(alpha, "alpha")
+    eta = _positive(eta, "eta")
+    bad = []
+    if not alpha**N < d:
+        bad.append("alpha^N < d")
+    if not e < s - d:
+        bad.append("e < s - d")
+    if not eta * N * (s + e) ** A(N) <= 1:
+        bad.append("eta N (s+e)^A <= 1")
+    return bad
+
+
+def paired_eigenvalue_consistent(s, t, e, *, tol=0):
+    """``|t - s| <= e + tol``: t is an eigenvalue of Y = W + E paired with the eigenvalue s of
+    W when ``||E||_2 <= e`` (Weyl); ``tol`` (absolute, >= 0) admits the rounding of a
+    computed eigenvalue.
+
+    >>> paired_eigenvalue_consistent(1, '1.05', '0.1'), paired_eigenvalue_consistent(1, '1.2', '0.1')
+    (True, False)
+    """
+    s, t, e = _mpf(s, "s"), _mpf(t, "t"), _nonneg(e, "e")
+    tol = _nonneg(tol, "tol")
+    return bool(abs(t - s) <= e + tol)
 
 
 # ---------------------------------------------------------------------------
@@ -256,13 +384,40 @@ def _p4_common(s, r, e, eps, theta, alpha, eta, N):
     return sv, r, e, eps, theta, alpha, eta, N
 
 
-def p4_hypotheses(t_eigs, s, r, e, eps, theta, alpha, eta, N, *, weyl_tol=0):
-    """P4 (bounds from Y's eigenvalues): spectra consistent with ``||E||_2 <= e`` (Weyl),
-    ``theta >= alpha^N``, ``alpha^N < (1-eps) t_r``, P1's hypotheses on Y, and the O1
-    step bound for the comparison target ``t' = s_{r+1} + e`` (``eta N t'^A <= 1``).
+def p4_step_limit(t_eigs, s, r, e, alpha, N):
+    """The step scale of a P4/P5 instance: the smallest of the bounds that P4 (Y's bounds)
+    and its W-only form need: :func:`p1_step_limit` on Y, the O1 step bound
+    ``1/(N (s_{r+1}+e)^A)``, ``1/(N max(s_1+e, alpha^N)^A)`` and, if ``s_n - e <= 0``, the S3
+    positivity bound for ``s_n - e`` (strict: ``eta = f p4_step_limit``, 0 < f < 1).
 
-    >>> p4_hypotheses(['1.9', '0.15'], [2, '0.1'], 1, '0.125', '0.1', '0.05', '0.1', '0.1', 2)
-    True
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     print(mpmath.nstr(p4_step_limit(['1.9', '0.15'], [2, '0.1'], 1, '0.1', '0.1', 2), 10))
+    0.2380952381
+    """
+    N = _check_N(N)
+    tv = _eigs(t_eigs)
+    sv = _spectrum(s)
+    r = _check_r(r, len(sv))
+    e = _nonneg(e, "e")
+    alpha = _positive(alpha, "alpha")
+    Am, aN = A(N), alpha**N
+    b = p1_step_limit(tv, alpha, N)
+    tp = sv[r] + e
+    if tp > 0:
+        b = min(b, 1 / (N * tp**Am))
+    b = min(b, 1 / (N * max(sv[0] + e, aN) ** Am))
+    low = sv[-1] - e
+    if low <= 0:
+        b = min(b, s3_positivity_step_bound(low, alpha, N))
+    return b
+
+
+def p4_hypothesis_failures(t_eigs, s, r, e, eps, theta, alpha, eta, N, *, weyl_tol=0):
+    """The hypotheses of P4 (Y's bounds) that fail, by name; empty iff :func:`p4_hypotheses`.
+
+    >>> p4_hypothesis_failures(['1.9', '0.15'], [2, '0.1'], 1, '0.125', '0.1', '0.001', '0.1', '0.1', 2)
+    ['theta >= alpha^N']
     """
     sv, r, e, eps, theta, alpha, eta, N = _p4_common(s, r, e, eps, theta, alpha, eta, N)
     tv = _eigs(t_eigs)
@@ -274,14 +429,29 @@ def p4_hypotheses(t_eigs, s, r, e, eps, theta, alpha, eta, N, *, weyl_tol=0):
     tol = _mpf(weyl_tol, "weyl_tol")
     if tol < 0:
         raise ValueError("weyl_tol must be >= 0")
-    if not all(abs(a - b) <= e + tol for a, b in zip(tv, sv)):
-        return False
-    if not (theta >= aN and aN < (1 - eps) * tv[r - 1]):
-        return False
-    if not p1_hypotheses(tv, alpha, eta, N):
-        return False
-    tp = sv[r] + e
-    return bool(eta * N * tp ** A(N) <= 1)
+    bad = []
+    if not all(paired_eigenvalue_consistent(b, a, e, tol=tol) for a, b in zip(tv, sv)):
+        bad.append("|t_i - s_i| <= e (spectra consistent with ||E|| <= e)")
+    if not theta >= aN:
+        bad.append("theta >= alpha^N")
+    if not aN < (1 - eps) * tv[r - 1]:
+        bad.append("alpha^N < (1-eps) t_r")
+    bad.extend(p1_hypothesis_failures(tv, alpha, eta, N))
+    if not eta * N * (sv[r] + e) ** A(N) <= 1:
+        bad.append("eta N (s_{r+1}+e)^A <= 1")
+    return bad
+
+
+def p4_hypotheses(t_eigs, s, r, e, eps, theta, alpha, eta, N, *, weyl_tol=0):
+    """P4 (bounds from Y's eigenvalues): spectra consistent with ``||E||_2 <= e`` (Weyl),
+    ``theta >= alpha^N``, ``alpha^N < (1-eps) t_r``, P1's hypotheses on Y, and the O1
+    step bound for the comparison target ``t' = s_{r+1} + e`` (``eta N t'^A <= 1``).
+
+    >>> p4_hypotheses(['1.9', '0.15'], [2, '0.1'], 1, '0.125', '0.1', '0.05', '0.1', '0.1', 2)
+    True
+    """
+    return not p4_hypothesis_failures(t_eigs, s, r, e, eps, theta, alpha, eta, N,
+                                      weyl_tol=weyl_tol)
 
 
 def p4_bounds(t_eigs, s, r, e, eps, theta, alpha, eta, N):
@@ -302,6 +472,27 @@ def p4_bounds(t_eigs, s, r, e, eps, theta, alpha, eta, N):
     if tv[r - 1] <= 0:
         raise ValueError("t_r must be > 0")
     return _ub0_from(tv[:r], eps, alpha, eta, N), _lb1_from(sv[r] + e, theta, alpha, eta, N)
+
+
+def p4_bounds_real(t_eigs, s, r, e, eps, theta, alpha, eta, N):
+    """P4's bounds before the ceilings: ``(UB0, L)`` with ``T0~ <= ceil(UB0)`` (i.e.
+    ``T0~ - 1 < UB0``) and ``T1~ >= ceil(L) - 1`` (the first step with ``x_{r+1}^N > theta``
+    is ``>= L``); ``L = +inf`` when ``theta >= s_{r+1}+e``, 0 when ``theta'' <= alpha^N``.
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     ub, L = p4_bounds_real(['1.9', '0.15'], [2, '0.1'], 1, '0.125', '0.1', '0.05', '0.1', '0.1', 2)
+    ...     print(mpmath.nstr(ub, 8), mpmath.nstr(L, 8))
+    23.295727 40.339777
+    """
+    sv, r, e, eps, theta, alpha, eta, N = _p4_common(s, r, e, eps, theta, alpha, eta, N)
+    tv = _eigs(t_eigs)
+    if len(tv) != len(sv):
+        raise ValueError("s and t_eigs must have the same length")
+    if tv[r - 1] <= 0:
+        raise ValueError("t_r must be > 0")
+    return (_ub0_real_from(tv[:r], eps, alpha, eta, N),
+            _lb1_real_from(sv[r] + e, theta, alpha, eta, N))
 
 
 def h_flow_time(t, alpha, eps, N):
@@ -373,6 +564,28 @@ def h_decreasing_on(lo, hi, alpha, eps, N):
     return bool(h_decreasing_margin(lo, alpha, eps, N) >= 0)
 
 
+def p4_any_hypothesis_failures(s, r, e, eps, theta, alpha, eta, N):
+    """The hypotheses of the W-only P4 bounds that fail, by name (empty: they hold).
+
+    >>> p4_any_hypothesis_failures([2, '0.1'], 1, '0.1', '0.1', '0.05', '0.1', '0.3', 2)
+    ['eta N max(s_1+e, alpha^N)^A <= 1']
+    """
+    sv, r, e, eps, theta, alpha, eta, N = _p4_common(s, r, e, eps, theta, alpha, eta, N)
+    aN = alpha**N
+    bad = []
+    if not theta >= aN:
+        bad.append("theta >= alpha^N")
+    for i, si in enumerate(sv[:r]):
+        if not h_decreasing_on(si - e, si + e, alpha, eps, N):
+            bad.append(f"H decreasing on [s_{i + 1}-e, s_{i + 1}+e]")
+    if not (eta * N * max(sv[0] + e, aN) ** A(N) <= 1):
+        bad.append("eta N max(s_1+e, alpha^N)^A <= 1")
+    low = sv[-1] - e
+    if low <= 0 and not s3_nonpositive_condition(low, alpha, eta, N):
+        bad.append("S3 positivity for s_n - e")
+    return bad
+
+
 def p4_any_hypotheses(s, r, e, eps, theta, alpha, eta, N):
     """Hypotheses making :func:`p4_bounds_any` valid for every symmetric E with
     ``||E||_2 <= e``: ``theta >= alpha^N``; for i <= r, H decreasing on [s_i-e, s_i+e]
@@ -382,19 +595,7 @@ def p4_any_hypotheses(s, r, e, eps, theta, alpha, eta, N):
     >>> p4_any_hypotheses([2, '0.1'], 1, '0.1', '0.1', '0.05', '0.1', '0.1', 2)
     True
     """
-    sv, r, e, eps, theta, alpha, eta, N = _p4_common(s, r, e, eps, theta, alpha, eta, N)
-    aN = alpha**N
-    if not theta >= aN:
-        return False
-    for si in sv[:r]:
-        if not h_decreasing_on(si - e, si + e, alpha, eps, N):
-            return False
-    if not (eta * N * max(sv[0] + e, aN) ** A(N) <= 1):
-        return False
-    low = sv[-1] - e
-    if low <= 0 and not s3_nonpositive_condition(low, alpha, eta, N):
-        return False
-    return True
+    return not p4_any_hypothesis_failures(s, r, e, eps, theta, alpha, eta, N)
 
 
 def p4_bounds_any(s, r, e, eps, theta, alpha, eta, N):
@@ -407,19 +608,32 @@ def p4_bounds_any(s, r, e, eps, theta, alpha, eta, N):
     ...     p4_bounds_any([2, '0.1'], 1, '0.1', '0.1', '0.05', '0.1', '0.1', 2)
     (24, 46)
     """
+    ub, L = p4_bounds_any_real(s, r, e, eps, theta, alpha, eta, N)
+    lb = None if mpmath.isinf(L) else max(int(mpmath.ceil(L)) - 1, 0)
+    return int(mpmath.ceil(ub)), lb
+
+
+def p4_bounds_any_real(s, r, e, eps, theta, alpha, eta, N):
+    """W-only P4 bounds before the ceilings: ``(UB0~, L)`` with
+    ``UB0~ = max_{i<=r} rho(s_i+e) H(s_i-e)/eta`` and L as in :func:`p4_bounds_real`.
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     ub, L = p4_bounds_any_real([2, '0.1'], 1, '0.1', '0.1', '0.05', '0.1', '0.1', 2)
+    ...     print(mpmath.nstr(ub, 8), mpmath.nstr(L, 8))
+    23.687252 46.145667
+    """
     sv, r, e, eps, theta, alpha, eta, N = _p4_common(s, r, e, eps, theta, alpha, eta, N)
     if not (sv[r - 1] - e > 0):
         raise ValueError("p4_bounds_any needs e < s_r")
     aN = alpha**N
-    best = 0
+    best = mpmath.mpf(0)
     for si in sv[:r]:
         lo = si - e
         d = (1 - eps) * lo
-        if aN >= d:
-            continue
-        k = int(mpmath.ceil(rho(si + e, eta, N) * tau(lo, aN, d, N) / eta))
-        best = max(best, k)
-    return best, _lb1_from(sv[r] + e, theta, alpha, eta, N)
+        if aN < d:
+            best = max(best, rho(si + e, eta, N) * tau(lo, aN, d, N) / eta)
+    return best, _lb1_real_from(sv[r] + e, theta, alpha, eta, N)
 
 
 def p4_any_condition(s, r, e, eps, theta, alpha, eta, N):
