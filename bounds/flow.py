@@ -39,6 +39,7 @@ __all__ = [
     "fixed_point_derivative",
     "phi_symbolic",
     # hypotheses (bool-valued)
+    "monotone_step_holds",
     "s1_hypotheses",
     "s2_overshoot_regime",
     "s2_repelling",
@@ -366,6 +367,20 @@ def fixed_point_derivative(t, eta, N):
 # ---------------------------------------------------------------------------
 
 
+def monotone_step_holds(t, eta, N):
+    """The S1 step condition ``eta N t^A <= 1`` (phi_t nondecreasing on [0, t^(1/N)]), as
+    every hypothesis evaluator that contains it decides it; False for t <= 0 is not implied
+    (``t^A`` of a negative t is not real: ValueError).
+
+    >>> monotone_step_holds(1, '0.5', 2), monotone_step_holds(1, '0.5000001', 2)
+    (True, False)
+    """
+    N = _check_N(N)
+    t = _nonneg(t, "t")
+    eta = _positive(eta, "eta")
+    return bool(eta * N * t ** A(N) <= 1)
+
+
 def s1_hypotheses(t, alpha, eta, N):
     """S1: ``0 < alpha^N < t`` and ``eta N t^A <= 1``.
 
@@ -378,7 +393,7 @@ def s1_hypotheses(t, alpha, eta, N):
     eta = _positive(eta, "eta")
     if not (alpha**N < t):
         return False
-    return bool(eta * N * t ** A(N) <= 1)
+    return monotone_step_holds(t, eta, N)
 
 
 def s2_overshoot_regime(t, eta, N):
@@ -493,7 +508,7 @@ def o1_hypotheses(t, t_prime, alpha, eta, N):
     eta = _positive(eta, "eta")
     if not (t <= tp and alpha**N <= tp):
         return False
-    if not (eta * N * tp ** A(N) <= 1):
+    if not monotone_step_holds(tp, eta, N):
         return False
     if t < 0:
         return bool(eta * alpha ** (N - 2) * (alpha**N - t) < 1)

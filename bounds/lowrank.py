@@ -22,6 +22,7 @@ from bounds.flow import (
     k1_level_max,
     k1_lower,
     k2_upper_real,
+    monotone_step_holds,
     rho,
     tau,
 )
@@ -131,7 +132,7 @@ def l1_hypotheses(s, r, eps, theta, alpha, eta, N):
         return False
     if not (aN < (1 - eps) * sv[r - 1]):
         return False
-    return bool(eta * N * sv[0] ** A(N) <= 1)
+    return monotone_step_holds(sv[0], eta, N)
 
 
 def ub0(s, r, eps, theta, alpha, eta, N):
@@ -163,7 +164,8 @@ def ub0_real(s, r, eps, theta, alpha, eta, N):
 def lb1_real(s, r, eps, theta, alpha, eta, N):
     """The real argument of LB1: ``L = tau_{s_{r+1}}(alpha^N, theta')/eta`` with
     ``LB1 = ceil(L) - 1``, so ``T1 >= LB1`` iff the first step with ``x_{r+1}^N > theta``
-    is ``>= L``. ``+inf`` when ``theta >= s_{r+1}``; 0 when ``theta' <= alpha^N``.
+    is ``>= L``. ``+inf`` when ``theta >= s_{r+1}``; 0 when ``theta' <= alpha^N`` (also
+    for ``theta < alpha^N``, where the hypotheses fail but "the step is >= 0" still holds).
 
     >>> import mpmath
     >>> with mpmath.workdps(30):
@@ -171,8 +173,6 @@ def lb1_real(s, r, eps, theta, alpha, eta, N):
     46.14566726
     """
     sv, r, eps, theta, alpha, eta, N = _common(s, r, eps, theta, alpha, eta, N)
-    if theta < alpha**N:
-        raise ValueError("theta must be >= alpha^N")
     return _lb1_real_from(sv[r], theta, alpha, eta, N)
 
 

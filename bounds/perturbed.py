@@ -22,6 +22,7 @@ from bounds.flow import (
     _unit_open,
     k1_level_max,
     k2_upper_real,
+    monotone_step_holds,
     rho,
     s3_nonpositive_condition,
     s3_positivity_step_bound,
@@ -248,7 +249,7 @@ def p3_hypotheses(s, e, d, alpha, eta, N):
     eta = _positive(eta, "eta")
     if not (alpha**N < d and e < s - d):
         return False
-    return bool(eta * N * (s + e) ** A(N) <= 1)
+    return monotone_step_holds(s + e, eta, N)
 
 
 def p3_lower_hypotheses(s, e, d, alpha, eta, N):
@@ -335,7 +336,7 @@ def p3_hypothesis_failures(s, e, d, alpha, eta, N):
         bad.append("alpha^N < d")
     if not e < s - d:
         bad.append("e < s - d")
-    if not eta * N * (s + e) ** A(N) <= 1:
+    if not monotone_step_holds(s + e, eta, N):
         bad.append("eta N (s+e)^A <= 1")
     return bad
 
@@ -437,7 +438,7 @@ def p4_hypothesis_failures(t_eigs, s, r, e, eps, theta, alpha, eta, N, *, weyl_t
     if not aN < (1 - eps) * tv[r - 1]:
         bad.append("alpha^N < (1-eps) t_r")
     bad.extend(p1_hypothesis_failures(tv, alpha, eta, N))
-    if not eta * N * (sv[r] + e) ** A(N) <= 1:
+    if not monotone_step_holds(sv[r] + e, eta, N):
         bad.append("eta N (s_{r+1}+e)^A <= 1")
     return bad
 
@@ -578,7 +579,7 @@ def p4_any_hypothesis_failures(s, r, e, eps, theta, alpha, eta, N):
     for i, si in enumerate(sv[:r]):
         if not h_decreasing_on(si - e, si + e, alpha, eps, N):
             bad.append(f"H decreasing on [s_{i + 1}-e, s_{i + 1}+e]")
-    if not (eta * N * max(sv[0] + e, aN) ** A(N) <= 1):
+    if not monotone_step_holds(max(sv[0] + e, aN), eta, N):
         bad.append("eta N max(s_1+e, alpha^N)^A <= 1")
     low = sv[-1] - e
     if low <= 0 and not s3_nonpositive_condition(low, alpha, eta, N):

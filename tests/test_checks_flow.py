@@ -1,4 +1,4 @@
-"""Tests of verify/checks_flow.py: the checks of S1, S2, S3, O1, K1, K2, K3.
+"""Tests of verify/checks/flow.py: the checks of S1, S2, S3, O1, K1, K2, K3.
 
 1. Property tests: every admissible instance (verify/strategies.py, the same specs as
    `dmf-verify run`) gets PASS, with the edge cases pinned by @example.
@@ -18,11 +18,8 @@ import mpmath
 import pytest
 from hypothesis import example, given, note
 
-# verify.checks first: importing verify.checks_flow first runs into a circular import
-# (checks_flow -> checks -> checks_lowrank -> checks_flow.worst_verdict).
-import verify.checks  # noqa: F401  isort: skip
 from verify.checks import DECIDED, FAIL, NOT_APPLICABLE, PASS, UNDECIDED, check
-from verify.checks_flow import (
+from verify.checks.flow import (
     k1_outcome,
     k2_outcome,
     k3_outcome,
@@ -31,7 +28,7 @@ from verify.checks_flow import (
     s3_outcome,
 )
 from verify.engine import simulate_reduced
-from verify.sampling import build
+from verify.specs import build
 from verify.strategies import instances
 
 from bounds.flow import s3_decreasing_step_bound

@@ -14,14 +14,14 @@ from hypothesis import example, given
 from bounds.flow import A
 from bounds.lowrank import l3_ratio_threshold, l3_sufficient, spectral_condition
 from verify.checks import FAIL, NOT_APPLICABLE, PASS, check
-from verify.checks_lowrank import (
+from verify.checks.lowrank import (
     interval_bounds,
     l1_outcome,
     l2_outcome,
     l3_outcome,
     observe_interval,
 )
-from verify.sampling import build
+from verify.specs import build
 from verify.strategies import instances
 
 
@@ -111,9 +111,30 @@ def test_l2_passes_on_pinned_nonempty_intervals(inst):
 
 
 @given(instances("L3"))
-def test_l3_passes(inst):
+def test_l3_passes_where_the_ratio_condition_holds(inst):
+    """The builder places s_1/s_2 around the critical ratio of L1's condition, not around the
+    L3 threshold, so some instances fall below the threshold (N/A by the ratio condition)."""
     out = check("L3", inst)
-    assert out.verdict == PASS, out
+    assert out.verdict in (PASS, NOT_APPLICABLE), out
+    if out.verdict == NOT_APPLICABLE:
+        assert out.note == "ratio condition false", out
+
+
+def test_l3_sampled_instances_straddle_the_critical_ratio():
+    """Below the critical ratio c* (factor 0.8 x 5^margin < 1) L1's condition fails, above it
+    it holds; most sampled instances clear the L3 threshold."""
+    from verify.sampling import sample_instances
+
+    insts = sample_instances("L3", 20, seed=0)
+    verdicts = [check("L3", inst).verdict for inst in insts]
+    assert verdicts.count(PASS) >= 12 and FAIL not in verdicts, verdicts
+    with mpmath.workdps(30):
+        conds = []
+        for inst in insts:
+            N, s = inst["depth"], inst["spectrum"]
+            eta = inst["eta_fraction"] / (N * s[0] ** (2 - 2 / N))
+            conds.append(spectral_condition(s, 1, inst["eps"], inst["theta"], inst["alpha"], eta, N))
+    assert True in conds and False in conds
 
 
 def test_theta_equal_to_alpha_n_gives_t1_zero():
@@ -322,9 +343,19 @@ def test_builder_theta_at_alpha_n_is_admissible():
 
 def test_l3_builder_instance_is_admissible():
     raw = {"depth": 2, "top": 1.0, "eps": 0.1353352832366127, "alpha_position": 1.0,
-           "theta_position": 1.0, "margin": 0.0, "eta_fraction": 1.0}
+           "theta_position": 1.0, "margin": 1.0, "eta_fraction": 1.0}
     out = check("L3", build("L3", raw))
     assert out.verdict == PASS, out
+
+
+def test_l3_builder_below_critical_ratio_is_not_applicable():
+    """margin 0 puts s_1/s_2 at 0.8 c*: L1's condition fails there, so a sound threshold
+    must not hold (N/A); a threshold that did hold would make the check FAIL."""
+    raw = {"depth": 2, "top": 1.0, "eps": 0.1353352832366127, "alpha_position": 1.0,
+           "theta_position": 1.0, "margin": 0.0, "eta_fraction": 1.0}
+    inst = build("L3", raw)
+    out = check("L3", inst)
+    assert out.verdict == NOT_APPLICABLE and out.note == "ratio condition false", out
 
 
 def test_l1_runs_at_the_precision_cap():

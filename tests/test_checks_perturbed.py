@@ -6,15 +6,16 @@ import mpmath
 import pytest
 from hypothesis import example, given
 
+from bounds.perturbed import p4_step_limit
+
 from verify.checks import FAIL, NOT_APPLICABLE, PASS, check
-from verify.checks_perturbed import (
+from verify.checks.perturbed import (
     check_p1,
     check_p2,
     check_p3,
     check_p4,
     check_p5,
     observed_critical_noise,
-    p4_step_size,
     run_check,
 )
 from verify.strategies import instances
@@ -113,11 +114,20 @@ def test_p1_step_above_bound_is_caught():
     assert "exceeds" in out.note or "diverged" in out.note
 
 
-def test_p4_noiseless_tail_bound_is_caught():
-    """LB1 built from s_{r+1} instead of s_{r+1} + e fails on a Weyl-extremal E."""
+def test_p4_noiseless_tail_bound_is_caught(monkeypatch):
+    """LB1 built from s_{r+1} instead of s_{r+1} + e (a wrong bound put into bounds/) fails
+    on a Weyl-extremal E: the check reaches the bound through the registry."""
+    from bounds import perturbed
+
     inst = P45_WORST
     assert check("P4", inst).verdict == PASS
-    out = run_check(check_p4, inst, variant="noiseless_tail")
+    real = perturbed.p4_bounds_real
+
+    def noiseless_tail(t, s, r, e, eps, theta, alpha, eta, N):
+        return real(t, s, r, 0, eps, theta, alpha, eta, N)  # UB0 uses t only; LB1 drops e
+
+    monkeypatch.setattr(perturbed, "p4_bounds_real", noiseless_tail)
+    out = check("P4", inst)
     assert out.verdict == FAIL, out
 
 
@@ -213,8 +223,9 @@ def test_critical_noise_below_observed():
 
     s, r, eps, theta, alpha, N = [1.0, 0.1], 1, 0.1, 0.05, 0.1, 2
     with mpmath.workdps(30):
-        eta = p4_step_size([mpmath.mpf(1.3), mpmath.mpf("0.4")], [mpmath.mpf(v) for v in s], r,
-                           mpmath.mpf("0.3"), mpmath.mpf(alpha), N, mpmath.mpf("0.5"))
+        eta = mpmath.mpf("0.5") * p4_step_limit(
+            [mpmath.mpf(1.3), mpmath.mpf("0.4")], [mpmath.mpf(v) for v in s], r,
+            mpmath.mpf("0.3"), mpmath.mpf(alpha), N)
         est = critical_noise(s, r, eps, theta, alpha, eta, N)
     obs = observed_critical_noise(s, r, eps, theta, alpha, eta, N, dps=30)
     assert est is not None and obs is not None

@@ -6,15 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from verify.checks import CHECKS
-from verify.sampling import (
-    SPECS,
-    Param,
-    alpha_floor,
-    build,
-    draw_raw,
-    predicted_steps,
-    sample_instances,
-)
+from verify.sampling import draw_raw, sample_instances
+from verify.specs import SPECS, Param, build
+from verify.specs.params import alpha_floor, predicted_steps
 from verify.strategies import depths, instances, raw_draws, spectra, unit_fractions
 
 
@@ -32,7 +26,7 @@ def test_seeded_sampling_is_reproducible_and_seed_dependent(cid):
 @pytest.mark.parametrize("cid", sorted(SPECS))
 def test_numpy_draws_fit_the_spec(cid):
     raw = draw_raw(cid, np.random.default_rng(0))
-    for p in SPECS[cid]:
+    for p in SPECS[cid].params:
         v = raw[p.name]
         vals = v if p.kind == "floats" else [v]
         assert all(p.lo <= x <= p.hi for x in vals)

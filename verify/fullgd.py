@@ -204,13 +204,14 @@ def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
         )
 
 
-def reduction_mismatch(Y, *, depth: int, eta, alpha, steps: int, dps: int = 50, init=None):
+def reduction_mismatch(Y, *, depth: int, eta, alpha, steps: int, dps: int = 50, init=None,
+                       step=None):
     """How far full GD is from the reduced (eigenvalue-wise) dynamics of claim R1.
 
     The full run uses ``Y`` exactly as given and ``W_j(0) = alpha I`` (or ``init`` if given;
     used by negative controls). The reduced side takes ``t, Q`` from ``mpmath.eigsy`` of
-    ``(Y + Y^T)/2`` and iterates ``x_i(k+1) = x_i + eta x_i^(N-1) (t_i - x_i^N)``,
-    ``x_i(0) = alpha``. Returns (an mpf)::
+    ``(Y + Y^T)/2`` and iterates ``x_i(k+1) = step(x_i, t_i, eta, N)``, ``x_i(0) = alpha``,
+    with ``step`` the scalar map ``phi`` of bounds.flow unless given. Returns (an mpf)::
 
         max_{k=0..steps} ||P_full(k) - Q diag(x(k)^N) Q^T||_max / max(1, ||Y||_max)
 
@@ -218,6 +219,8 @@ def reduction_mismatch(Y, *, depth: int, eta, alpha, steps: int, dps: int = 50, 
     """
     dps = check_dps(dps)
     N = _check_int(depth, "depth", 2)
+    if step is None:
+        from bounds.flow import phi as step
     if alpha is None:
         raise ValueError("alpha is required (the reduced dynamics start at x_i(0) = alpha)")
     run = simulate_full(Y, depth=N, eta=eta, alpha=None if init is not None else alpha,
@@ -245,5 +248,5 @@ def reduction_mismatch(Y, *, depth: int, eta, alpha, steps: int, dps: int = 50, 
                     d = abs(Pk[i, j] - mpmath.fdot(ui, Ur[j]))
                     if d > worst:
                         worst = d
-            x = [xi + eta_v * xi ** (N - 1) * (ti - xNi) for xi, ti, xNi in zip(x, t, xN)]
+            x = [step(xi, ti, eta_v, N) for xi, ti in zip(x, t)]
         return worst / scale

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from verify.sampling import Param, build, spec_for
+from verify.specs import Param, build, spec_for
 
 __all__ = ["raw_draws", "instances", "depths", "unit_fractions", "spectra"]
 

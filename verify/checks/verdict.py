@@ -1,4 +1,4 @@
-"""Claim x instance -> PASS / FAIL / UNDECIDED (or N/A), with slack and the precision used.
+"""Verdicts: outcomes, decided comparisons, instance fields, precision escalation.
 
 A check function computes, at a given number of digits, what the theory predicts and what
 gradient descent does, and compares them with a margin tied to that precision. A comparison
@@ -9,6 +9,7 @@ UNDECIDED outcome is reported as such and never counted as a pass.
 Parameters that are valid but break a claim's hypotheses give ``N/A`` (not applicable),
 with the failing hypotheses named; they are not errors.
 
+>>> from verify.checks import check
 >>> out = check("R1", {"n": 2, "depth": 2, "spectrum": [1.0, 0.5], "seed": 1, "noise": 0.0,
 ...                    "alpha": 0.5, "eta_fraction": 0.5, "steps": 5})
 >>> out.verdict, out.dps
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Callable, Mapping
 
 import mpmath
@@ -39,10 +39,10 @@ __all__ = [
     # reading instances
     "param",
     "depth_of",
-    # the checker
-    "CHECKS",
-    "register",
-    "check",
+    "step_at_fraction",
+    # the claim's evaluators (bounds/)
+    "evaluators",
+    # precision escalation
     "escalate",
 ]
 
@@ -168,24 +168,35 @@ def depth_of(inst: Mapping[str, object]) -> int:
     return N
 
 
+def step_at_fraction(fraction, bound, holds):
+    """eta = fraction * bound, rounded down where needed so that ``holds(eta)`` (the
+    rounded hypothesis "eta <= bound") is true whenever fraction <= 1: at fraction 1 the
+    product can round one unit above the bound, which would turn an admissible instance
+    into an inadmissible one."""
+    eta = fraction * bound
+    if fraction <= 1:
+        shrink = 1 - mpmath.mpf(2) ** (4 - mpmath.mp.prec)
+        for _ in range(8):
+            if holds(eta):
+                break
+            eta *= shrink
+    return eta
+
+
+def evaluators(claim_id: str):
+    """The claim's evaluators (bounds/): the only way a check evaluates a bound or a
+    hypothesis. Looked up on every call, so a replaced bound reaches the verdict.
+
+    >>> evaluators("K2")["k2_upper_real"].__module__
+    'bounds.flow'
+    """
+    from bounds import get_claim
+
+    return get_claim(claim_id).evaluators
+
+
 # ---------------------------------------------------------------------------------------
-# registry
-
-CheckFn = Callable[[Mapping[str, object], int], Outcome]
-_CHECKS: dict[str, CheckFn] = {}
-CHECKS: Mapping[str, CheckFn] = MappingProxyType(_CHECKS)
-
-
-def register(claim_id: str):
-    """Decorator: the check function of a claim (``fn(instance, dps) -> Outcome``)."""
-
-    def deco(fn: CheckFn) -> CheckFn:
-        if claim_id in _CHECKS:
-            raise ValueError(f"claim {claim_id} already has a check")
-        _CHECKS[claim_id] = fn
-        return fn
-
-    return deco
+# precision escalation
 
 
 def escalate(fn: Callable[..., Outcome], instance: Mapping[str, object], *, dps: int = 50,
@@ -206,18 +217,3 @@ def escalate(fn: Callable[..., Outcome], instance: Mapping[str, object], *, dps:
         if out.verdict != UNDECIDED or dps >= max_dps:
             return out
         dps = min(2 * dps, max_dps)
-
-
-def check(claim_id: str, instance: Mapping[str, object], *, dps: int = 50,
-          max_dps: int = 250) -> Outcome:
-    """Run a claim's registered check with precision escalation (:func:`escalate`)."""
-    if claim_id not in _CHECKS:
-        raise ValueError(f"no check for claim {claim_id!r}; known: {', '.join(_CHECKS)}")
-    return escalate(_CHECKS[claim_id], instance, dps=dps, max_dps=max_dps)
-
-
-# The claim checks register themselves on import.
-from verify import claimchecks as _claimchecks  # noqa: E402,F401
-from verify import checks_flow as _checks_flow  # noqa: E402,F401
-from verify import checks_lowrank as _checks_lowrank  # noqa: E402,F401
-from verify import checks_perturbed as _checks_perturbed  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Checks of the noiseless low-rank claims L1, L2, L3 and their instance specs.
+"""Checks of the noiseless low-rank claims L1, L2, L3 (specs: verify.specs.lowrank).
 
 The observed interval: ``T0 = min{k : x_i(k)^N >= (1-eps) s_i for all i <= r}`` and
 ``T1 = min{k : x_{r+1}(k)^N > theta} - 1`` on the reduced dynamics of the target's
@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import mpmath
 
-from bounds.flow import A, k1_level_max, rho, tau
-from bounds.lowrank import l1_hypotheses, l2_error_bound, l3_sufficient, spectral_condition
-from verify.checks import (
+from bounds.flow import monotone_step_holds
+from verify.checks.verdict import (
     FAIL,
     NOT_APPLICABLE,
     PASS,
@@ -23,101 +22,20 @@ from verify.checks import (
     Outcome,
     compare_le,
     depth_of,
+    evaluators,
     param,
-    register,
     rel_margin,
+    step_at_fraction,
     worst_verdict,
 )
 from verify.engine import Event, simulate_reduced
-from verify.sampling import Param, alpha_floor, instance_spec, log_interpolate
 
-__all__ = ["Interval", "observe_interval", "interval_bounds", "l1_outcome", "l2_outcome",
-           "l3_outcome", "level_ceiling"]
-
-BUDGET_T0 = 20_000
-BUDGET_T1 = 100_000
+__all__ = ["CHECKS", "Interval", "observe_interval", "interval_bounds", "l1_outcome",
+           "l2_outcome", "l3_outcome"]
 
 
 def _n(x, digits=20) -> str:
     return mpmath.nstr(x, digits) if isinstance(x, mpmath.mpf) else str(x)
-
-
-# ---------------------------------------------------------------------------------------
-# instances
-
-
-def level_ceiling(t: float, alpha: float, eta: float, N: int, *, budget: float,
-                  level_max: float) -> float:
-    """Largest level b <= level_max with tau_t(alpha^N, b)/eta <= budget (bisection; the flow
-    time increases in b). Returns alpha^N if no level above it fits."""
-    from bounds.flow import tau_float
-
-    aN = alpha**N
-    if level_max <= aN:
-        return aN
-    if tau_float(t, aN, level_max, N) / eta <= budget:
-        return level_max
-    lo, hi = aN, level_max
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        if tau_float(t, aN, mid, N) / eta <= budget:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-_L_PARAMS = (
-    Param("depth", "int", 2, 5),
-    Param("n", "int", 2, 5),
-    Param("r_position", "float", 0.0, 1.0),
-    Param("shape", "floats", 0.0, 1.0, size=5),
-    Param("gap", "logfloat", 0.2, 20.0),
-    Param("top", "float", 0.5, 2.0),
-    Param("eps", "logfloat", 1e-4, 0.3),
-    Param("theta_mode", "int", 0, 3),
-    Param("theta_position", "float", 0.0, 1.0),
-    Param("alpha_position", "float", 0.0, 1.0),
-    Param("eta_fraction", "float", 0.05, 1.0),
-)
-
-
-def _lowrank_instance(*, depth, n, r_position, shape, gap, top, eps, theta_mode,
-                      theta_position, alpha_position, eta_fraction):
-    """A spectrum with s_r / s_{r+1} = 1 + gap, alpha inside the T0 budget, theta inside the
-    T1 budget (theta_mode 0: theta >= s_{r+1}, so LB1 is infinite)."""
-    N = depth
-    r = 1 + min(int(r_position * (n - 1)), n - 2)
-    s_r = top * (0.3 + 0.7 * shape[0])
-    head = sorted([s_r + (top - s_r) * u for u in shape[1:r]] + [s_r], reverse=True)
-    s_next = s_r / (1 + gap)
-    tail = sorted([s_next] + [0.0 if u < 0.1 else s_next * u for u in shape[r:n - 1]],
-                  reverse=True)
-    spectrum = head + tail[: n - r]
-    eta = eta_fraction / (N * spectrum[0] ** (2 - 2 / N))
-    level_r = (1 - eps) * s_r
-    cap = level_r
-    if s_next > 0:
-        cap = min(cap, s_next * (N - 1) / (2 * N - 1))
-    hi = (0.5 * cap) ** (1 / N)
-    lo = alpha_floor(s_r, level_r, eta, N, budget=BUDGET_T0, alpha_max=hi)
-    alpha = log_interpolate(lo, hi, alpha_position)
-    aN = alpha**N
-    # theta >= alpha^N is a hypothesis: keep theta a relative 1e-9 above the float alpha^N,
-    # whose rounding could otherwise put it below the exact power of the binary alpha
-    floor_theta = aN * (1 + 1e-9)
-    if theta_mode == 0 or s_next == 0:
-        theta = max(s_next * (1 + theta_position), floor_theta)
-    else:
-        ceiling = level_ceiling(s_next, alpha, eta, N, budget=BUDGET_T1,
-                                level_max=s_next * (N - 1) / (2 * N - 1))
-        theta = max(aN + (ceiling - aN) * theta_position, floor_theta)
-    return {"depth": N, "spectrum": spectrum, "r": r, "eps": eps, "theta": theta,
-            "alpha": alpha, "eta_fraction": eta_fraction}
-
-
-for _cid in ("L1", "L2"):
-    instance_spec(_cid, *_L_PARAMS)(_lowrank_instance)
 
 
 # ---------------------------------------------------------------------------------------
@@ -148,9 +66,7 @@ class Interval:
         return self.T0 <= self.T1
 
 
-def _params(inst, dps):
-    from verify.checks_flow import step_at_fraction
-
+def _params(cid, inst, dps):
     N = depth_of(inst)
     spec = inst.get("spectrum")
     if isinstance(spec, (str, bytes)) or not hasattr(spec, "__len__") or len(spec) < 2:
@@ -164,25 +80,18 @@ def _params(inst, dps):
     eps = param(inst, "eps", gt=0, lt=1)
     theta, alpha = param(inst, "theta", ge=0), param(inst, "alpha", gt=0)
     frac = param(inst, "eta_fraction", gt=0)
-    eta = step_at_fraction(frac, 1 / (N * s[0] ** A(N)), lambda h: h * N * s[0] ** A(N) <= 1)
+    bound = evaluators(cid)["monotone_step_bound"](s[0], N)
+    eta = step_at_fraction(frac, bound, lambda h: monotone_step_holds(s[0], h, N))
     return N, s, r, eps, theta, alpha, eta
 
 
 def interval_bounds(N, s, r, eps, theta, alpha, eta, *, tighten=1):
-    """The real arguments of UB0 and LB1: (max_i B_i, L) with UB0 = ceil(max B_i) and
-    LB1 = ceil(L) - 1; L = inf when theta >= s_{r+1}. ``tighten`` < 1 shrinks UB0's
-    argument and grows LB1's (negative controls)."""
-    aN = alpha**N
-    B = mpmath.mpf(0)
-    for si in s[:r]:
-        d = (1 - eps) * si
-        if aN < d:
-            B = max(B, rho(si, eta, N) * tau(si, aN, d, N) / eta)
-    if theta >= s[r]:
-        L = mpmath.inf
-    else:
-        thp = min(theta, k1_level_max(s[r], N))
-        L = tau(s[r], aN, thp, N) / eta if thp > aN else mpmath.mpf(0)
+    """The real arguments of UB0 and LB1 (L1's ``ub0_real`` and ``lb1_real``): (B, L) with
+    UB0 = ceil(B) and LB1 = ceil(L) - 1; L = inf when theta >= s_{r+1}. ``tighten`` < 1
+    shrinks UB0's argument and grows LB1's (negative controls)."""
+    ev = evaluators("L1")
+    B = ev["ub0_real"](s, r, eps, theta, alpha, eta, N)
+    L = ev["lb1_real"](s, r, eps, theta, alpha, eta, N)
     tighten = mpmath.mpf(tighten)
     return B * tighten, L / tighten
 
@@ -227,8 +136,9 @@ def _steps_for(B, L):
 def l1_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
     """T0 <= UB0, T1 >= LB1, and UB0 <= LB1 implies T0 <= T1 (the interval is nonempty)."""
     with mpmath.workdps(dps):
-        N, s, r, eps, theta, alpha, eta = _params(inst, dps)
-        if require_hypotheses and not l1_hypotheses(s, r, eps, theta, alpha, eta, N):
+        N, s, r, eps, theta, alpha, eta = _params("L1", inst, dps)
+        ev = evaluators("L1")
+        if require_hypotheses and not ev["l1_hypotheses"](s, r, eps, theta, alpha, eta, N):
             return Outcome("L1", NOT_APPLICABLE, None, dps, dict(inst),
                            note="hypothesis false: s_r > s_r+1, theta >= alpha^N, "
                                 "alpha^N < (1-eps) s_r, eta N s_1^A <= 1")
@@ -258,7 +168,7 @@ def l1_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
         verdict = worst_verdict(v0, v1)
         predicted_nonempty = B <= mpmath.floor(L) if mpmath.isfinite(L) else True
         if tighten == 1:
-            predicted_nonempty = spectral_condition(s, r, eps, theta, alpha, eta, N)
+            predicted_nonempty = ev["spectral_condition"](s, r, eps, theta, alpha, eta, N)
         note = ""
         if predicted_nonempty and obs.nonempty() is False:
             verdict, note = FAIL, "spectral condition holds but the observed interval is empty"
@@ -270,9 +180,6 @@ def l1_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
         observed["nonempty"] = str(obs.nonempty())
         return Outcome("L1", verdict, min(s0, s1), dps, dict(inst), observed, predicted,
                        note=note, ratio=ratio, extra_ratios=extra)
-
-
-register("L1")(lambda inst, dps: l1_outcome(inst, dps))
 
 
 # ---------------------------------------------------------------------------------------
@@ -287,8 +194,9 @@ def l2_outcome(inst, dps, *, tighten=1) -> Outcome:
     max(max_{i<=r} |x_i^N - s_i|, max_{j>r} |x_j^N|) exactly; it is evaluated at T0, T1 and
     evenly spaced steps between (9 in all; T1 beyond the run: up to the last step)."""
     with mpmath.workdps(dps):
-        N, s, r, eps, theta, alpha, eta = _params(inst, dps)
-        if not l1_hypotheses(s, r, eps, theta, alpha, eta, N):
+        N, s, r, eps, theta, alpha, eta = _params("L2", inst, dps)
+        ev = evaluators("L2")
+        if not ev["l1_hypotheses"](s, r, eps, theta, alpha, eta, N):
             return Outcome("L2", NOT_APPLICABLE, None, dps, dict(inst), note="hypothesis false (L1's)")
         B, L = interval_bounds(N, s, r, eps, theta, alpha, eta)
         obs = observe_interval(N, s, r, eps, theta, alpha, eta, dps=dps, max_steps=_steps_for(B, L))
@@ -307,7 +215,7 @@ def l2_outcome(inst, dps, *, tighten=1) -> Outcome:
         ks = sorted({obs.T0 + (end - obs.T0) * j // (L2_SAMPLES - 1) for j in range(L2_SAMPLES)})
         run = simulate_reduced(s, depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=end,
                                checkpoints=ks, stop_when_settled=False)
-        bound = l2_error_bound(s, r, eps, theta) * mpmath.mpf(tighten)
+        bound = ev["l2_error_bound"](s, r, eps, theta) * mpmath.mpf(tighten)
         worst, worst_margin = mpmath.mpf(0), mpmath.mpf(0)
         for k in ks:
             for i, (x, e) in enumerate(zip(run.checkpoints[k], run.checkpoint_errors[k])):
@@ -322,63 +230,19 @@ def l2_outcome(inst, dps, *, tighten=1) -> Outcome:
                        predicted={"bound": _n(bound)}, ratio=float(worst / bound) if bound > 0 else None)
 
 
-register("L2")(lambda inst, dps: l2_outcome(inst, dps))
-
-
 # ---------------------------------------------------------------------------------------
 # L3
-
-
-@instance_spec(
-    "L3",
-    Param("depth", "int", 2, 5),
-    Param("top", "float", 0.5, 2.0),
-    Param("eps", "logfloat", 1e-3, 0.3),
-    Param("alpha_position", "float", 0.0, 1.0),
-    Param("theta_position", "float", 0.05, 1.0),
-    Param("margin", "float", 0.0, 1.0),
-    Param("eta_fraction", "float", 0.05, 1.0),
-)
-def _l3_instance(*, depth, top, eps, alpha_position, theta_position, margin, eta_fraction):
-    """Rank one, s_2 placed so that s_1/s_2 exceeds the L3 threshold by a factor 1 + margin
-    (the threshold depends on s_2 through theta'; a few fixed-point rounds settle it).
-    alpha is drawn between the T0 step budget's floor and 0.3."""
-    from bounds.lowrank import l3_ratio_threshold
-
-    N = depth
-    s1 = top
-    eta = eta_fraction / (N * s1 ** (2 - 2 / N))
-    hi = min(0.3, (0.25 * (1 - eps) * s1) ** (1 / N))
-    alpha = log_interpolate(alpha_floor(s1, (1 - eps) * s1, eta, N, budget=BUDGET_T0, alpha_max=hi),
-                            hi, alpha_position)
-    s2 = s1 / 4
-    for _ in range(8):
-        # theta' must lie above alpha^N, else the threshold is infinite
-        alpha = min(alpha, (0.25 * s2 * (N - 1) / (2 * N - 1)) ** (1 / N))
-        aN = alpha**N
-        level = s2 * (N - 1) / (2 * N - 1)
-        theta = aN + (level - aN) * theta_position if level > aN else aN
-        with mpmath.workdps(30):
-            R = float(l3_ratio_threshold([s1, s2], 1, eps, theta, alpha, eta, N))
-        if not (R > 0 and mpmath.isfinite(R)):
-            break
-        s2 = s1 / (R * (1 + 0.05 + margin))
-        alpha = min(alpha, (0.25 * s2 * (N - 1) / (2 * N - 1)) ** (1 / N))
-    aN = alpha**N
-    level = s2 * (N - 1) / (2 * N - 1)
-    theta = aN + (level - aN) * theta_position
-    return {"depth": N, "spectrum": [s1, s2], "r": 1, "eps": eps, "theta": theta,
-            "alpha": alpha, "eta_fraction": eta_fraction}
 
 
 def l3_outcome(inst, dps) -> Outcome:
     """The explicit ratio condition s_r/s_{r+1} >= R (bounds.lowrank.l3_ratio_threshold)
     implies the spectral condition UB0 <= LB1 and an observed nonempty interval."""
     with mpmath.workdps(dps):
-        N, s, r, eps, theta, alpha, eta = _params(inst, dps)
-        if not l3_sufficient(s, r, eps, theta, alpha, eta, N):
+        N, s, r, eps, theta, alpha, eta = _params("L3", inst, dps)
+        ev = evaluators("L3")
+        if not ev["l3_sufficient"](s, r, eps, theta, alpha, eta, N):
             return Outcome("L3", NOT_APPLICABLE, None, dps, dict(inst), note="ratio condition false")
-        if not spectral_condition(s, r, eps, theta, alpha, eta, N):
+        if not ev["spectral_condition"](s, r, eps, theta, alpha, eta, N):
             return Outcome("L3", FAIL, -1.0, dps, dict(inst),
                            note="ratio condition holds but UB0 > LB1 (the derivation is wrong here)")
         B, L = interval_bounds(N, s, r, eps, theta, alpha, eta)
@@ -392,4 +256,8 @@ def l3_outcome(inst, dps) -> Outcome:
                        note="" if nonempty else "ratio condition holds but the observed interval is empty")
 
 
-register("L3")(l3_outcome)
+CHECKS = {
+    "L1": lambda inst, dps: l1_outcome(inst, dps),
+    "L2": lambda inst, dps: l2_outcome(inst, dps),
+    "L3": l3_outcome,
+}

@@ -1,4 +1,7 @@
-"""Checks of the scalar-dynamics claims S1, S2, S3, O1, K1, K2, K3 and their instance specs.
+"""Checks of the scalar-dynamics claims S1, S2, S3, O1, K1, K2, K3 (specs: verify.specs.flow).
+
+Every bound, step size and hypothesis comes from the claim's evaluators in bounds/
+(:func:`verify.checks.verdict.evaluators`); nothing here restates a formula of the theory.
 
 Every check has an internal form with two switches used only by the negative controls:
 ``require_hypotheses=False`` evaluates the conclusion even where a hypothesis fails, and
@@ -8,23 +11,12 @@ larger), so the tests can show that each check catches a broken claim.
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 
-from bounds.flow import (
-    A,
-    k1_hypotheses,
-    k2_hypotheses,
-    k3_hypotheses,
-    k3_lower,
-    k3_upper,
-    o1_hypotheses,
-    rho,
-    s1_hypotheses,
-    s3_decreasing_step_bound,
-    s3_hypotheses,
-    tau,
-)
-from verify.checks import (
+from bounds.flow import monotone_step_bound, monotone_step_holds
+from verify.checks.verdict import (
     FAIL,
     NOT_APPLICABLE,
     PASS,
@@ -32,20 +24,20 @@ from verify.checks import (
     Outcome,
     compare_le,
     depth_of,
+    evaluators,
     param,
-    register,
     rel_margin,
+    step_at_fraction,
     worst_verdict,
 )
 from verify.engine import Event, simulate_reduced
-from verify.sampling import Param, alpha_floor, instance_spec, log_interpolate, predicted_steps
+from verify.specs.params import predicted_steps
 
 __all__ = [
+    "CHECKS",
     "s1_outcome", "s2_outcome", "s3_outcome", "o1_outcome",
-    "k1_outcome", "k2_outcome", "k3_outcome", "step_at_fraction",
+    "k1_outcome", "k2_outcome", "k3_outcome",
 ]
-
-BUDGET = 20_000  # steps per simulated lane, by construction of the instances
 
 
 def _n(x, digits=20) -> str:
@@ -57,27 +49,13 @@ def _na(cid, inst, dps, why) -> Outcome:
                    note=f"hypothesis false: {why}")
 
 
-def step_at_fraction(fraction, bound, holds):
-    """eta = fraction * bound, rounded down where needed so that ``holds(eta)`` (the
-    rounded hypothesis "eta <= bound") is true whenever fraction <= 1: at fraction 1 the
-    product can round one unit above the bound, which would turn an admissible instance
-    into an inadmissible one."""
-    eta = fraction * bound
-    if fraction <= 1:
-        shrink = 1 - mpmath.mpf(2) ** (4 - mpmath.mp.prec)
-        for _ in range(8):
-            if holds(eta):
-                break
-            eta *= shrink
-    return eta
-
-
-def _eta_monotone(inst, t):
-    """eta = eta_fraction / (N t^A) at the current precision (never rounded above the bound)."""
+def _eta_monotone(cid, inst, t):
+    """eta = eta_fraction x the S1 step bound (the claim's ``monotone_step_bound``) at the
+    current precision, never rounded above the bound."""
     N = depth_of(inst)
     frac = param(inst, "eta_fraction", gt=0)
-    t = mpmath.mpf(t)
-    return step_at_fraction(frac, 1 / (N * t ** A(N)), lambda h: h * N * t ** A(N) <= 1)
+    bound = evaluators(cid)["monotone_step_bound"](t, N)
+    return step_at_fraction(frac, bound, lambda h: monotone_step_holds(t, h, N))
 
 
 def _values_below(run, lane: int, steps, bound_fn):
@@ -94,21 +72,6 @@ def _values_below(run, lane: int, steps, bound_fn):
 # S1
 
 
-@instance_spec(
-    "S1",
-    Param("depth", "int", 2, 6),
-    Param("t", "float", 0.2, 2.0),
-    Param("eta_fraction", "float", 0.05, 1.0),
-    Param("alpha_position", "float", 0.0, 1.0),
-)
-def _s1_instance(*, depth, t, eta_fraction, alpha_position):
-    eta = eta_fraction / (depth * t ** (2 - 2 / depth))
-    hi = (0.8 * t) ** (1 / depth)
-    lo = alpha_floor(t, 0.999 * t, eta, depth, budget=BUDGET / 4, alpha_max=hi)
-    return {"depth": depth, "t": t, "eta_fraction": eta_fraction,
-            "alpha": log_interpolate(lo, hi, alpha_position)}
-
-
 def s1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
     """x_k increases strictly, stays below t^(1/N) and converges to it.
 
@@ -118,13 +81,13 @@ def s1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
     """
     with mpmath.workdps(dps):
         N, t, alpha = depth_of(inst), param(inst, "t"), param(inst, "alpha", gt=0)
-        eta = _eta_monotone(inst, t)
-        if require_hypotheses and not s1_hypotheses(t, alpha, eta, N):
+        eta = _eta_monotone("S1", inst, t)
+        if require_hypotheses and not evaluators("S1")["s1_hypotheses"](t, alpha, eta, N):
             return _na("S1", inst, dps, "0 < alpha^N < t and eta N t^A <= 1")
         delta = mpmath.mpf(10) ** -(dps // 2)
         level = (1 - delta) * t
         # growth phase to 0.999 t, then geometric convergence at rate ~ 1 - eta N t^A
-        q = float(eta * N * t ** A(N))
+        q = float(eta / evaluators("S1")["monotone_step_bound"](t, N))  # eta N t^A
         cap = (int(4 * predicted_steps(float(t), 0.999 * float(t), float(alpha), float(eta), N))
                + int(4 * dps * 2.31 / q) + 1000)
         # one run, stopped where x^N reaches (1 - delta) t; "x^N >= t" is compared up to there
@@ -148,28 +111,8 @@ def s1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
                        note="x_k^N < t for all k up to convergence to within delta")
 
 
-register("S1")(lambda inst, dps: s1_outcome(inst, dps))
-
-
 # ---------------------------------------------------------------------------------------
 # S2
-
-
-@instance_spec(
-    "S2",
-    Param("depth", "int", 2, 6),
-    Param("t", "float", 0.2, 2.0),
-    Param("regime", "int", 0, 1),
-    Param("q_position", "float", 0.0, 1.0),
-    Param("alpha_position", "float", 0.0, 1.0),
-)
-def _s2_instance(*, depth, t, regime, q_position, alpha_position):
-    # q = eta N t^A: in (1, 2) (overshoot) or (2, 3) (repelling fixed point), kept off the ends
-    q = (1.05 + 0.9 * q_position) if regime == 0 else (2.05 + 0.9 * q_position)
-    eta = q / (depth * t ** (2 - 2 / depth))
-    hi = (0.25 * t) ** (1 / depth)
-    lo = alpha_floor(t, 0.5 * t, eta, depth, budget=BUDGET / 4, alpha_max=hi)
-    return {"depth": depth, "t": t, "q": q, "alpha": log_interpolate(lo, hi, alpha_position)}
 
 
 def s2_outcome(inst, dps) -> Outcome:
@@ -178,10 +121,12 @@ def s2_outcome(inst, dps) -> Outcome:
     with mpmath.workdps(dps):
         N, t, alpha = depth_of(inst), param(inst, "t", gt=0), param(inst, "alpha", gt=0)
         q = param(inst, "q", gt=0)
-        eta = q / (N * t ** A(N))
+        ev = evaluators("S2")
+        eta = q * ev["monotone_step_bound"](t, N)  # q = eta N t^A
         est = predicted_steps(float(t), 0.5 * float(t), float(alpha), float(eta), N)
         cap = int(4 * est) + 2000
-        if 1 < q < 2:
+        overshoot, repelling = ev["s2_overshoot_regime"](t, eta, N), ev["s2_repelling"](t, eta, N)
+        if overshoot:
             run = simulate_reduced([t], depth=N, alpha=alpha, eta=eta, dps=dps,
                                    events=[Event(0, t, strict=True)], max_steps=cap)
             hit = run.hits[0]
@@ -192,7 +137,7 @@ def s2_outcome(inst, dps) -> Outcome:
                                note=f"no overshoot above t^(1/N) in {cap} steps")
             return Outcome("S2", PASS, 1.0, dps, dict(inst),
                            observed={"first_overshoot_step": str(hit.step)})
-        if q > 2:
+        if repelling:
             run = simulate_reduced([t], depth=N, alpha=alpha, eta=eta, dps=dps,
                                    max_steps=cap, stop_when_settled=False, checkpoints=[cap])
             if run.diverged:
@@ -212,34 +157,19 @@ def s2_outcome(inst, dps) -> Outcome:
         return _na("S2", inst, dps, "q = eta N t^A must be in (1, 2) or above 2")
 
 
-register("S2")(s2_outcome)
-
-
 # ---------------------------------------------------------------------------------------
 # S3
-
-
-@instance_spec(
-    "S3",
-    Param("depth", "int", 2, 6),
-    Param("case", "int", 0, 2),
-    Param("alpha", "float", 0.3, 1.5),
-    Param("t_position", "float", 0.0, 1.0),
-    Param("eta_fraction", "float", 0.3, 0.95),
-)
-def _s3_instance(*, depth, case, alpha, t_position, eta_fraction):
-    aN = alpha**depth
-    t = [-(0.05 + 2.0 * t_position), 0.0, aN * (0.2 + 0.75 * t_position)][case]
-    return {"depth": depth, "t": t, "alpha": alpha, "eta_fraction": eta_fraction}
 
 
 S3_STEPS = 1500
 
 
 def _s3_eta(N, t, alpha, frac):
+    """eta = frac x the S3 step bound that applies: positivity (t <= 0) or decreasing step."""
+    ev = evaluators("S3")
     if t <= 0:
-        return frac / (alpha ** (N - 2) * (alpha**N - t))
-    return frac * s3_decreasing_step_bound(t, alpha, N)
+        return frac * ev["s3_positivity_step_bound"](t, alpha, N)
+    return frac * ev["s3_decreasing_step_bound"](t, alpha, N)
 
 
 def s3_outcome(inst, dps, *, require_hypotheses=True, eta=None) -> Outcome:
@@ -252,11 +182,12 @@ def s3_outcome(inst, dps, *, require_hypotheses=True, eta=None) -> Outcome:
         N, t, alpha = depth_of(inst), param(inst, "t"), param(inst, "alpha", gt=0)
         frac = param(inst, "eta_fraction", gt=0)
         eta = _s3_eta(N, t, alpha, frac) if eta is None else mpmath.mpf(eta)
-        if require_hypotheses and not s3_hypotheses(t, alpha, eta, N):
+        if require_hypotheses and not evaluators("S3")["s3_hypotheses"](t, alpha, eta, N):
             return _na("S3", inst, dps, "positivity / decreasing step bound")
         K = S3_STEPS
         if t > 0:  # convergence at rate 1 - eta N t^A down to delta = 10^-(dps/2), with room
-            K += int(2 * (dps / 2 * 2.31 + 5) / float(eta * N * t ** A(N)))
+            q = float(eta / monotone_step_bound(t, N))  # eta N t^A (run length only)
+            K += int(2 * (dps / 2 * 2.31 + 5) / q)
         run = simulate_reduced([t], depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=K,
                                checkpoints=range(K + 1), stop_when_settled=False)
         if run.diverged:
@@ -283,26 +214,8 @@ def s3_outcome(inst, dps, *, require_hypotheses=True, eta=None) -> Outcome:
                        note="" if verdict == PASS else "not strictly decreasing / left (t^(1/N), alpha]")
 
 
-register("S3")(lambda inst, dps: s3_outcome(inst, dps))
-
-
 # ---------------------------------------------------------------------------------------
 # O1
-
-
-@instance_spec(
-    "O1",
-    Param("depth", "int", 2, 6),
-    Param("t_prime", "float", 0.2, 2.0),
-    Param("t_position", "float", 0.0, 1.0),
-    Param("alpha_position", "float", 0.0, 1.0),
-    Param("eta_fraction", "float", 0.05, 1.0),
-)
-def _o1_instance(*, depth, t_prime, t_position, alpha_position, eta_fraction):
-    alpha = log_interpolate(0.05, (0.9 * t_prime) ** (1 / depth), alpha_position)
-    # t from -0.5 up to t' - 0.01 (a negative t needs the positivity bound as well)
-    t = -0.5 + (t_prime - 0.01 + 0.5) * t_position
-    return {"depth": depth, "t": t, "t_prime": t_prime, "alpha": alpha, "eta_fraction": eta_fraction}
 
 
 O1_STEPS = 1500
@@ -313,12 +226,13 @@ def o1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
     with mpmath.workdps(dps):
         N = depth_of(inst)
         t, tp, alpha = param(inst, "t"), param(inst, "t_prime", gt=0), param(inst, "alpha", gt=0)
-        bound = 1 / (N * tp ** A(N))
-        if t < 0:
-            bound = min(bound, 1 / (alpha ** (N - 2) * (alpha**N - t)) * mpmath.mpf("0.999"))
+        ev = evaluators("O1")
+        bound = ev["monotone_step_bound"](tp, N)
+        if t < 0:  # the positivity bound is strict: stay 0.1 % below it
+            bound = min(bound, ev["s3_positivity_step_bound"](t, alpha, N) * mpmath.mpf("0.999"))
         eta = step_at_fraction(param(inst, "eta_fraction", gt=0), bound,
-                               lambda h: h * N * tp ** A(N) <= 1)
-        if require_hypotheses and not o1_hypotheses(t, tp, alpha, eta, N):
+                               lambda h: monotone_step_holds(tp, h, N))
+        if require_hypotheses and not ev["o1_hypotheses"](t, tp, alpha, eta, N):
             return _na("O1", inst, dps, "t <= t', alpha^N <= t', step bound for t'")
         K = O1_STEPS
         run = simulate_reduced([t, tp], depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=K,
@@ -332,42 +246,8 @@ def o1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
                        observed={"steps_compared": str(K)})
 
 
-register("O1")(lambda inst, dps: o1_outcome(inst, dps))
-
-
 # ---------------------------------------------------------------------------------------
 # K1, K2
-
-
-def _hitting_instance(depth, t, eta_fraction, alpha_position, d_position, *, level_max):
-    eta = eta_fraction / (depth * t ** (2 - 2 / depth))
-    hi = (0.5 * level_max) ** (1 / depth)
-    lo = alpha_floor(t, level_max, eta, depth, budget=BUDGET, alpha_max=hi)
-    alpha = log_interpolate(lo, hi, alpha_position)
-    aN = alpha**depth
-    d = aN + (level_max - aN) * (0.02 + 0.97 * d_position)  # never rounds onto level_max
-    return {"depth": depth, "t": t, "eta_fraction": eta_fraction, "alpha": alpha, "d": d}
-
-
-_K_PARAMS = (
-    Param("depth", "int", 2, 6),
-    Param("t", "float", 0.2, 2.0),
-    Param("eta_fraction", "float", 0.05, 1.0),
-    Param("alpha_position", "float", 0.0, 1.0),
-    Param("d_position", "float", 0.0, 1.0),
-)
-
-
-@instance_spec("K1", *_K_PARAMS)
-def _k1_instance(*, depth, t, eta_fraction, alpha_position, d_position):
-    return _hitting_instance(depth, t, eta_fraction, alpha_position, d_position,
-                             level_max=t * (depth - 1) / (2 * depth - 1))
-
-
-@instance_spec("K2", *_K_PARAMS)
-def _k2_instance(*, depth, t, eta_fraction, alpha_position, d_position):
-    return _hitting_instance(depth, t, eta_fraction, alpha_position, d_position,
-                             level_max=0.999 * t)
 
 
 def _hitting_time(N, t, alpha, eta, d, dps, cap):
@@ -380,11 +260,13 @@ def k1_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
     """K_t(d) >= tau_t(alpha^N, d) / eta (``tighten`` < 1 raises the bound by 1/tighten)."""
     with mpmath.workdps(dps):
         N, t, alpha, d = depth_of(inst), param(inst, "t", gt=0), param(inst, "alpha", gt=0), param(inst, "d", gt=0)
-        eta = _eta_monotone(inst, t)
-        if require_hypotheses and not k1_hypotheses(t, d, alpha, eta, N):
+        ev = evaluators("K1")
+        eta = _eta_monotone("K1", inst, t)
+        if require_hypotheses and not ev["k1_hypotheses"](t, d, alpha, eta, N):
             return _na("K1", inst, dps, "alpha^N < d <= t(N-1)/(2N-1) and S1")
-        lower = tau(t, alpha**N, d, N) / eta / mpmath.mpf(tighten)
-        cap = int(4 * float(rho(t, eta, N)) * float(lower) * float(tighten)) + 100
+        lower = ev["k1_lower"](t, d, alpha, eta, N) / mpmath.mpf(tighten)
+        # run to 4 e times the bound: K <= e tau/eta under S1 (rho < e), so K1 is decided
+        cap = int(4 * math.e * float(lower) * float(tighten)) + 100
         hit = _hitting_time(N, t, alpha, eta, d, dps, cap)
         if hit.ambiguous or hit.step is None:
             return Outcome("K1", UNDECIDED, None, dps, dict(inst),
@@ -398,10 +280,11 @@ def k2_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
     """K_t(d) <= ceil(rho(t) tau_t(alpha^N, d) / eta), checked as K - 1 < B for the real B."""
     with mpmath.workdps(dps):
         N, t, alpha, d = depth_of(inst), param(inst, "t", gt=0), param(inst, "alpha", gt=0), param(inst, "d", gt=0)
-        eta = _eta_monotone(inst, t)
-        if require_hypotheses and not k2_hypotheses(t, d, alpha, eta, N):
+        ev = evaluators("K2")
+        eta = _eta_monotone("K2", inst, t)
+        if require_hypotheses and not ev["k2_hypotheses"](t, d, alpha, eta, N):
             return _na("K2", inst, dps, "alpha^N < d < t and S1")
-        B = rho(t, eta, N) * tau(t, alpha**N, d, N) / eta * mpmath.mpf(tighten)
+        B = ev["k2_upper_real"](t, d, alpha, eta, N) * mpmath.mpf(tighten)
         cap = int(mpmath.floor(B / mpmath.mpf(tighten))) + 3
         hit = _hitting_time(N, t, alpha, eta, d, dps, cap)
         if hit.ambiguous:
@@ -417,29 +300,8 @@ def k2_outcome(inst, dps, *, require_hypotheses=True, tighten=1) -> Outcome:
                        ratio=float(hit.step / mpmath.ceil(B)) if B > 0 else None)
 
 
-register("K1")(lambda inst, dps: k1_outcome(inst, dps))
-register("K2")(lambda inst, dps: k2_outcome(inst, dps))
-
-
 # ---------------------------------------------------------------------------------------
 # K3
-
-
-@instance_spec(
-    "K3",
-    Param("depth", "int", 3, 8),
-    Param("t", "float", 0.1, 3.0),
-    Param("alpha", "logfloat", 1e-6, 0.9),
-    Param("d_position", "float", 0.0, 1.0),
-    Param("eps", "logfloat", 1e-8, 0.5),
-)
-def _k3_instance(*, depth, t, alpha, d_position, eps):
-    # alpha^N kept below (1-eps) t / 2 by scaling alpha into range, d between the two
-    top = ((1 - eps) * t / 2) ** (1 / depth)
-    alpha = min(alpha, top)
-    aN = alpha**depth
-    d = aN + (t - aN) * (0.01 + 0.98 * d_position)
-    return {"depth": depth, "t": t, "alpha": alpha, "d": d, "eps": eps}
 
 
 def k3_outcome(inst, dps, *, tighten=1) -> Outcome:
@@ -448,11 +310,13 @@ def k3_outcome(inst, dps, *, tighten=1) -> Outcome:
     with mpmath.workdps(dps):
         N, t, alpha, d = depth_of(inst), param(inst, "t", gt=0), param(inst, "alpha", gt=0), param(inst, "d", gt=0)
         eps = param(inst, "eps", gt=0, lt=1)
-        if not (k3_hypotheses(t, d, alpha, N) and alpha**N < (1 - eps) * t):
+        ev = evaluators("K3")
+        if not (ev["k3_hypotheses"](t, d, alpha, N) and ev["k3_hypotheses"](t, (1 - eps) * t, alpha, N)):
             return _na("K3", inst, dps, "N >= 3, 0 < alpha^N < d < t, alpha^N < (1-eps) t")
         tight = mpmath.mpf(tighten)
-        lo, tau_d = k3_lower(t, d, alpha, N) / tight, tau(t, alpha**N, d, N)
-        hi, tau_e = k3_upper(t, eps, alpha, N) * tight, tau(t, alpha**N, (1 - eps) * t, N)
+        flow_time = ev["tau"]
+        lo, tau_d = ev["k3_lower"](t, d, alpha, N) / tight, flow_time(t, alpha**N, d, N)
+        hi, tau_e = ev["k3_upper"](t, eps, alpha, N) * tight, flow_time(t, alpha**N, (1 - eps) * t, N)
         m = rel_margin(dps, lost_digits=10)
         v1, s1 = compare_le(lo, tau_d, margin=m * max(abs(lo), abs(tau_d)))
         v2, s2 = compare_le(tau_e, hi, margin=m * max(abs(hi), abs(tau_e)))
@@ -461,4 +325,12 @@ def k3_outcome(inst, dps, *, tighten=1) -> Outcome:
                        predicted={"lower": _n(lo), "upper": _n(hi)}, ratio=float(tau_e / hi))
 
 
-register("K3")(lambda inst, dps: k3_outcome(inst, dps))
+CHECKS = {
+    "S1": lambda inst, dps: s1_outcome(inst, dps),
+    "S2": s2_outcome,
+    "S3": lambda inst, dps: s3_outcome(inst, dps),
+    "O1": lambda inst, dps: o1_outcome(inst, dps),
+    "K1": lambda inst, dps: k1_outcome(inst, dps),
+    "K2": lambda inst, dps: k2_outcome(inst, dps),
+    "K3": lambda inst, dps: k3_outcome(inst, dps),
+}

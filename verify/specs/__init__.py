@@ -1,0 +1,51 @@
+"""Instance specs of every claim: raw numbers and the builders that make admissible
+instances from them, one module per family (mirroring bounds/ and verify/checks/).
+
+The registry is complete on import of this package (each family module exports a frozen
+``SPECS`` table; nothing registers itself as an import side effect), so
+``verify.strategies`` and ``verify.sampling`` see every claim whichever is imported first.
+
+>>> sorted(SPECS) == sorted(__import__("bounds").claim_ids())
+True
+>>> inst = build("R1", {"n": 2, "depth": 3, "spectrum": [0.5, 1.5, 0.1, 0.2, 0.3],
+...                     "seed": 7, "noise": 0.1, "alpha": 0.5, "eta_fraction": 0.5, "steps": 10})
+>>> inst["n"], inst["spectrum"], inst["steps"]
+(2, [0.5, 1.5], 10)
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping
+
+from verify.specs import flow, lowrank, perturbed, reduction
+from verify.specs.params import Param, Spec
+
+__all__ = [
+    # registry
+    "SPECS",
+    "spec_for",
+    "build",
+    # types
+    "Param",
+    "Spec",
+]
+
+SPECS: Mapping[str, Spec] = MappingProxyType(
+    {**reduction.SPECS, **flow.SPECS, **lowrank.SPECS, **perturbed.SPECS})
+
+
+def spec_for(claim_id: str) -> tuple[Param, ...]:
+    """The raw-number parameters of a claim's spec (ValueError naming an unknown claim)."""
+    if claim_id not in SPECS:
+        raise ValueError(f"no instance spec for claim {claim_id!r}; known: {', '.join(SPECS)}")
+    return SPECS[claim_id].params
+
+
+def build(claim_id: str, raw: Mapping[str, object]) -> dict:
+    """The admissible instance of ``claim_id`` made from the raw numbers ``raw``."""
+    spec = spec_for(claim_id)
+    missing = [p.name for p in spec if p.name not in raw]
+    if missing:
+        raise ValueError(f"raw draw for {claim_id} lacks {', '.join(missing)}")
+    return SPECS[claim_id].builder(**{p.name: raw[p.name] for p in spec})

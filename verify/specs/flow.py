@@ -1,0 +1,127 @@
+"""Instance specs of the scalar-dynamics claims S1, S2, S3, O1, K1, K2, K3.
+
+Each builder places eta as a fraction of its bound and alpha between the step budget's
+floor (:func:`verify.specs.params.alpha_floor`) and a ceiling below the level to reach.
+"""
+
+from __future__ import annotations
+
+from verify.specs.params import Param, SpecTable, alpha_floor, log_interpolate
+
+__all__ = ["SPECS", "BUDGET"]
+
+BUDGET = 20_000  # steps per simulated lane, by construction of the instances
+
+_table = SpecTable()
+
+
+@_table.add(
+    "S1",
+    Param("depth", "int", 2, 6),
+    Param("t", "float", 0.2, 2.0),
+    Param("eta_fraction", "float", 0.05, 1.0),
+    Param("alpha_position", "float", 0.0, 1.0),
+)
+def _s1_instance(*, depth, t, eta_fraction, alpha_position):
+    eta = eta_fraction / (depth * t ** (2 - 2 / depth))
+    hi = (0.8 * t) ** (1 / depth)
+    lo = alpha_floor(t, 0.999 * t, eta, depth, budget=BUDGET / 4, alpha_max=hi)
+    return {"depth": depth, "t": t, "eta_fraction": eta_fraction,
+            "alpha": log_interpolate(lo, hi, alpha_position)}
+
+
+@_table.add(
+    "S2",
+    Param("depth", "int", 2, 6),
+    Param("t", "float", 0.2, 2.0),
+    Param("regime", "int", 0, 1),
+    Param("q_position", "float", 0.0, 1.0),
+    Param("alpha_position", "float", 0.0, 1.0),
+)
+def _s2_instance(*, depth, t, regime, q_position, alpha_position):
+    # q = eta N t^A: in (1, 2) (overshoot) or (2, 3) (repelling fixed point), kept off the ends
+    q = (1.05 + 0.9 * q_position) if regime == 0 else (2.05 + 0.9 * q_position)
+    eta = q / (depth * t ** (2 - 2 / depth))
+    hi = (0.25 * t) ** (1 / depth)
+    lo = alpha_floor(t, 0.5 * t, eta, depth, budget=BUDGET / 4, alpha_max=hi)
+    return {"depth": depth, "t": t, "q": q, "alpha": log_interpolate(lo, hi, alpha_position)}
+
+
+@_table.add(
+    "S3",
+    Param("depth", "int", 2, 6),
+    Param("case", "int", 0, 2),
+    Param("alpha", "float", 0.3, 1.5),
+    Param("t_position", "float", 0.0, 1.0),
+    Param("eta_fraction", "float", 0.3, 0.95),
+)
+def _s3_instance(*, depth, case, alpha, t_position, eta_fraction):
+    aN = alpha**depth
+    t = [-(0.05 + 2.0 * t_position), 0.0, aN * (0.2 + 0.75 * t_position)][case]
+    return {"depth": depth, "t": t, "alpha": alpha, "eta_fraction": eta_fraction}
+
+
+@_table.add(
+    "O1",
+    Param("depth", "int", 2, 6),
+    Param("t_prime", "float", 0.2, 2.0),
+    Param("t_position", "float", 0.0, 1.0),
+    Param("alpha_position", "float", 0.0, 1.0),
+    Param("eta_fraction", "float", 0.05, 1.0),
+)
+def _o1_instance(*, depth, t_prime, t_position, alpha_position, eta_fraction):
+    alpha = log_interpolate(0.05, (0.9 * t_prime) ** (1 / depth), alpha_position)
+    # t from -0.5 up to t' - 0.01 (a negative t needs the positivity bound as well)
+    t = -0.5 + (t_prime - 0.01 + 0.5) * t_position
+    return {"depth": depth, "t": t, "t_prime": t_prime, "alpha": alpha, "eta_fraction": eta_fraction}
+
+
+def _hitting_instance(depth, t, eta_fraction, alpha_position, d_position, *, level_max):
+    eta = eta_fraction / (depth * t ** (2 - 2 / depth))
+    hi = (0.5 * level_max) ** (1 / depth)
+    lo = alpha_floor(t, level_max, eta, depth, budget=BUDGET, alpha_max=hi)
+    alpha = log_interpolate(lo, hi, alpha_position)
+    aN = alpha**depth
+    d = aN + (level_max - aN) * (0.02 + 0.97 * d_position)  # never rounds onto level_max
+    return {"depth": depth, "t": t, "eta_fraction": eta_fraction, "alpha": alpha, "d": d}
+
+
+_K_PARAMS = (
+    Param("depth", "int", 2, 6),
+    Param("t", "float", 0.2, 2.0),
+    Param("eta_fraction", "float", 0.05, 1.0),
+    Param("alpha_position", "float", 0.0, 1.0),
+    Param("d_position", "float", 0.0, 1.0),
+)
+
+
+@_table.add("K1", *_K_PARAMS)
+def _k1_instance(*, depth, t, eta_fraction, alpha_position, d_position):
+    return _hitting_instance(depth, t, eta_fraction, alpha_position, d_position,
+                             level_max=t * (depth - 1) / (2 * depth - 1))
+
+
+@_table.add("K2", *_K_PARAMS)
+def _k2_instance(*, depth, t, eta_fraction, alpha_position, d_position):
+    return _hitting_instance(depth, t, eta_fraction, alpha_position, d_position,
+                             level_max=0.999 * t)
+
+
+@_table.add(
+    "K3",
+    Param("depth", "int", 3, 8),
+    Param("t", "float", 0.1, 3.0),
+    Param("alpha", "logfloat", 1e-6, 0.9),
+    Param("d_position", "float", 0.0, 1.0),
+    Param("eps", "logfloat", 1e-8, 0.5),
+)
+def _k3_instance(*, depth, t, alpha, d_position, eps):
+    # alpha^N kept below (1-eps) t / 2 by scaling alpha into range, d between the two
+    top = ((1 - eps) * t / 2) ** (1 / depth)
+    alpha = min(alpha, top)
+    aN = alpha**depth
+    d = aN + (t - aN) * (0.01 + 0.98 * d_position)
+    return {"depth": depth, "t": t, "alpha": alpha, "d": d, "eps": eps}
+
+
+SPECS = _table.frozen()

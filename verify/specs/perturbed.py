@@ -1,0 +1,234 @@
+"""Instance specs of the perturbed claims P1-P5 (Y = W + E).
+
+Instances carry W's spectrum and a seed (W = V diag(spectrum) V^T), the noise size e and
+kind ("random" or the Weyl-extremal "worst"), and eta as a fraction of its bound; the
+matrices are rebuilt from them by verify.problems. Step budgets come from
+verify.specs.params.predicted_steps, independent of the bounds under test.
+"""
+
+from __future__ import annotations
+
+import mpmath
+
+from bounds.perturbed import p1_step_limit, p4_bounds_real, p4_step_limit
+from verify.problems import observed_eigenvalues_float
+from verify.specs.params import Param, SpecTable, log_bisect, log_interpolate, predicted_steps
+
+__all__ = ["SPECS", "STEP_BUDGET"]
+
+#: predicted steps of a sampled instance stay below this (by construction of the builders)
+STEP_BUDGET = 200_000
+
+_table = SpecTable()
+
+
+def _p3_predicted_steps(s, e, d, alpha, N, frac):
+    """Steps to reach d for the slowest paired eigenvalue t = s - e (eta from s + e)."""
+    eta = frac / (N * (s + e) ** (2 - 2 / N))
+    return predicted_steps(s - e, d, alpha, eta, N, rate_target=s + e)
+
+
+def _p1_eta_float(t, alpha, N):
+    with mpmath.workdps(20):
+        return float(p1_step_limit([mpmath.mpf(x) for x in t], mpmath.mpf(alpha), N))
+
+
+def _p1_predicted_steps(t, alpha, N, frac, delta):
+    eta = frac * _p1_eta_float(t, alpha, N)
+    worst = 0.0
+    for ti in t:
+        if ti > 0:
+            worst = max(worst, predicted_steps(ti, ti - delta * t[0], alpha, eta, N))
+    return worst
+
+
+@_table.add(
+    "P1",
+    Param("n", "int", 1, 4),
+    Param("depth", "int", 2, 5),
+    Param("spectrum", "floats", 0.0, 1.0, size=4),
+    Param("zero_tail", "int", 0, 1),
+    Param("seed", "int", 0, 2**31 - 1),
+    Param("e_frac", "float", 0.0, 1.0),
+    Param("worst", "int", 0, 1),
+    Param("r", "int", 0, 4),
+    Param("alpha_u", "float", 0.0, 1.0),
+    Param("eta_fraction", "float", 0.05, 0.95),
+    Param("delta", "logfloat", 1e-6, 1e-2),
+)
+def _p1(*, n, depth, spectrum, zero_tail, seed, e_frac, worst, r, alpha_u, eta_fraction, delta):
+    """W's spectrum in [0.2, 2] (a zero in the tail if zero_tail), e = e_frac s_1 / 2 (so
+    t_1 > 0), alpha log-uniform between the smallest value whose predicted K2 bound fits the
+    step budget and (t_1/2)^(1/N)."""
+    s = sorted((0.2 + 1.8 * v for v in spectrum[:n]), reverse=True)
+    if zero_tail and n >= 2:
+        s[-1] = 0.0
+    e = e_frac * 0.5 * s[0]
+    kind = "worst" if worst else "random"
+    r = min(r, n)
+    t = observed_eigenvalues_float(s, seed, e, kind, r)
+    N = depth
+    hi = min(1.0, (0.5 * t[0]) ** (1 / N))
+    floor = min(hi, 1e-12 ** (1 / N))
+    lo = log_bisect(lambda a: _p1_predicted_steps(t, a, N, eta_fraction, delta) <= STEP_BUDGET,
+                     floor, hi)
+    alpha = log_interpolate(lo, hi, alpha_u)
+    return {"n": n, "depth": N, "spectrum": s, "seed": seed, "e": e, "noise_kind": kind,
+            "r": r, "alpha": alpha, "eta_fraction": eta_fraction, "delta": delta}
+
+@_table.add(
+    "P2",
+    Param("n", "int", 2, 5),
+    Param("spectrum", "floats", 0.0, 2.0, size=5),
+    Param("zero_tail", "int", 0, 1),
+    Param("seed", "int", 0, 2**31 - 1),
+    Param("e", "logfloat", 1e-4, 2.0),
+)
+def _p2(*, n, spectrum, zero_tail, seed, e):
+    """Random E of norm e, n >= 2 (the Weyl-extremal E, and any E for n = 1, attains Weyl's
+    bound: an equality the checker cannot decide numerically, so it is not sampled; nor is
+    W = c I, for which every E attains it)."""
+    s = sorted(spectrum[:n], reverse=True)
+    if zero_tail:
+        s[-1] = 0.0
+    if s[0] - s[-1] < 0.1:  # W = c I makes every E Weyl-extremal (an equality case)
+        s[0] = s[-1] + 0.1
+    return {"n": n, "spectrum": s, "seed": seed, "e": e, "noise_kind": "random"}
+
+@_table.add(
+    "P3",
+    Param("depth", "int", 2, 5),
+    Param("s", "float", 0.2, 2.0),
+    Param("d_frac", "float", 0.02, 0.95),
+    Param("e_frac", "float", 0.0, 0.95),
+    Param("t_frac", "float", 0.0, 1.0),
+    Param("matrix", "int", 0, 3),
+    Param("spectrum", "floats", 0.0, 2.0, size=3),
+    Param("seed", "int", 0, 2**31 - 1),
+    Param("alpha_u", "float", 0.0, 1.0),
+    Param("eta_fraction", "float", 0.05, 0.95),
+)
+def _p3(*, depth, s, d_frac, e_frac, t_frac, matrix, spectrum, seed, alpha_u, eta_fraction):
+    """d = d_frac s, e = e_frac (s - d); t = s - e + 2 e t_frac, or (matrix == 0, one in
+    four) t = the eigenvalue of W + E (E random, ||E|| = e) paired with s = s_1 of a
+    spectrum [s, ...]. alpha log-uniform between the budget limit and (0.999 d)^(1/N)."""
+    N = depth
+    d = d_frac * s
+    e = e_frac * (s - d)
+    inst = {"depth": N, "d": d, "e": e}
+    if matrix == 0:
+        spec = [s] + sorted((min(v, s) for v in spectrum), reverse=True)
+        inst.update({"t_source": "matrix", "spectrum": spec, "seed": seed, "index": 0,
+                     "noise_kind": "random"})
+    else:
+        inst.update({"t_source": "interval", "s": s, "t_frac": t_frac})
+    hi = (0.999 * d) ** (1 / N)
+    floor = min(hi, 1e-12 ** (1 / N))
+    lo = log_bisect(lambda a: _p3_predicted_steps(s, e, d, a, N, eta_fraction) <= STEP_BUDGET,
+                     floor, hi)
+    inst.update({"alpha": log_interpolate(lo, hi, alpha_u), "eta_fraction": eta_fraction})
+    return inst
+
+def _p4_predicted_steps(t, s, r, e, eps, theta, alpha, N, frac):
+    """Budget estimates (T0~ from Y's eigenvalues, T0~ for the W-only lanes s_i - e, the
+    theta crossing of lane r+1 or 0 when theta >= s_{r+1} + e), from predicted_steps."""
+    with mpmath.workdps(20):
+        eta = float(p4_step_limit([mpmath.mpf(x) for x in t], [mpmath.mpf(x) for x in s], r,
+                                  mpmath.mpf(e), mpmath.mpf(alpha), N)) * frac
+    ub0 = max((predicted_steps(ti, (1 - eps) * ti, alpha, eta, N) for ti in t[:r] if ti > 0),
+              default=0.0)
+    ubany = max((predicted_steps(si - e, (1 - eps) * (si - e), alpha, eta, N, rate_target=si + e)
+                 for si in s[:r] if si - e > 0), default=0.0)
+    tp = s[r] + e
+    cross = predicted_steps(tp, min(theta, 0.5 * tp), alpha, eta, N) if theta < tp else 0.0
+    return ub0, ubany, cross
+
+
+def _p4_condition_float(t, s, r, e, eps, theta, alpha, N, frac):
+    """P4's condition UB0~ <= LB1~ (Y's bounds, bounds.perturbed.p4_bounds_real at 20
+    digits): where P5's instances need a nonempty interval. P4's bounds are not the bound
+    under test in P5."""
+    with mpmath.workdps(20):
+        tm, sm = [mpmath.mpf(x) for x in t], [mpmath.mpf(x) for x in s]
+        eta = p4_step_limit(tm, sm, r, mpmath.mpf(e), mpmath.mpf(alpha), N) * mpmath.mpf(frac)
+        ub, L = p4_bounds_real(tm, sm, r, e, eps, theta, alpha, eta, N)
+        return bool(mpmath.isinf(L) or mpmath.ceil(ub) <= max(mpmath.ceil(L) - 1, 0))
+
+
+P45_PARAMS = (
+    Param("n", "int", 2, 4),
+    Param("depth", "int", 2, 5),
+    Param("r", "int", 1, 3),
+    Param("head", "floats", 0.5, 2.0, size=3),
+    Param("tail", "floats", 0.0, 1.0, size=3),
+    Param("tail_scale", "float", 0.0, 0.3),
+    Param("zero_tail", "int", 0, 1),
+    Param("seed", "int", 0, 2**31 - 1),
+    Param("e_frac", "float", 0.0, 1.0),
+    Param("worst", "int", 0, 1),
+    Param("eps", "logfloat", 1e-6, 0.3),
+    Param("theta_u", "float", 0.0, 1.0),
+    Param("alpha_u", "float", 0.0, 1.0),
+    Param("eta_fraction", "float", 0.05, 0.95),
+)
+
+
+def _build_p45(*, n, depth, r, head, tail, tail_scale, zero_tail, seed, e_frac, worst, eps,
+               theta_u, alpha_u, eta_fraction, nonempty):
+    """Spectrum: r head values in [0.5, 2], the tail scaled below tail_scale * s_r (the last
+    one 0 if zero_tail); e = e_frac (s_r - s_{r+1})/4; theta log-uniform in [0.03, 3] x
+    max(s_{r+1}+e, s_r/1000); alpha log-uniform between the smallest value whose predicted
+    steps (max of the bounds) fit the budget and min(theta, (1-eps)(s_r-e)/2)^(1/N). With
+    ``nonempty`` (P5) the upper end of alpha is lowered to where the predicted P4 condition
+    UB0 <= LB1 still holds, and if it fails at the budget limit theta is raised to
+    s_{r+1}+e (T1~ infinite)."""
+    N = depth
+    r = min(r, n - 1)
+    hs = sorted(head[:r], reverse=True)
+    sr = hs[-1]
+    tl = sorted((v * tail_scale * sr for v in tail[: n - r]), reverse=True)
+    if zero_tail:
+        tl[-1] = 0.0
+    s = hs + tl
+    e = e_frac * 0.25 * (sr - s[r])
+    kind = "worst" if worst else "random"
+    t = observed_eigenvalues_float(s, seed, e, kind, r)
+    tp = s[r] + e
+    theta = max(tp, 1e-3 * sr) * 10 ** (2 * theta_u - 1.5)
+
+    def limits(theta):
+        # alpha^N stays strictly below theta after rounding (theta >= alpha^N is a hypothesis)
+        hi = min(theta * (1 - 1e-9), 0.5 * (1 - eps) * (sr - e)) ** (1 / N)
+        floor = min(hi, 1e-12 ** (1 / N))
+
+        def steps(a):
+            return max(_p4_predicted_steps(t, s, r, e, eps, theta, a, N, eta_fraction))
+
+        return log_bisect(lambda a: steps(a) <= STEP_BUDGET, floor, hi), hi
+
+    lo, hi = limits(theta)
+    if nonempty:
+        def cond(a):
+            return _p4_condition_float(t, s, r, e, eps, theta, a, N, eta_fraction)
+
+        if cond(lo):
+            hi = log_bisect(lambda a: not cond(a), lo, hi) / 1.001
+            hi = max(hi, lo)
+        else:
+            theta = max(theta, tp)
+            lo, hi = limits(theta)
+    alpha = log_interpolate(lo, hi, alpha_u)
+    return {"n": n, "depth": N, "spectrum": s, "r": r, "seed": seed, "e": e, "noise_kind": kind,
+            "eps": eps, "theta": theta, "alpha": alpha, "eta_fraction": eta_fraction}
+
+
+@_table.add("P4", *P45_PARAMS)
+def _p4(**raw):
+    return _build_p45(**raw, nonempty=False)
+
+@_table.add("P5", *P45_PARAMS)
+def _p5(**raw):
+    return _build_p45(**raw, nonempty=True)
+
+
+SPECS = _table.frozen()

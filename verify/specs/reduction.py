@@ -1,0 +1,30 @@
+"""Instance spec of R1 (full-matrix GD against the reduced dynamics)."""
+
+from __future__ import annotations
+
+from verify.specs.params import Param, SpecTable
+
+__all__ = ["SPECS"]
+
+_table = SpecTable()
+
+
+@_table.add(
+    "R1",
+    Param("n", "int", 1, 4),
+    Param("depth", "int", 2, 5),
+    Param("spectrum", "floats", 0.0, 2.0, size=4),
+    Param("seed", "int", 0, 2**31 - 1),
+    Param("noise", "float", 0.0, 0.3),
+    Param("alpha", "float", 0.05, 1.0),
+    Param("eta_fraction", "float", 0.05, 0.95),
+    Param("steps", "int", 1, 60),
+)
+def _r1(*, n, depth, spectrum, seed, noise, alpha, eta_fraction, steps):
+    n = min(n, 3) if depth >= 4 else n  # full-matrix GD cost grows like n^3 N per step
+    spectrum = list(spectrum[:n])
+    return {"n": n, "depth": depth, "spectrum": spectrum, "seed": seed, "noise": noise,
+            "alpha": alpha, "eta_fraction": eta_fraction, "steps": steps}
+
+
+SPECS = _table.frozen()
