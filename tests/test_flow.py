@@ -61,6 +61,36 @@ def _sym_zero(expr):
     return res
 
 
+def _rel_close(x, y, tol=40):
+    return abs(x - y) <= mpmath.mpf(10) ** -tol * max(abs(x), abs(y), mpmath.mpf(10) ** -tol)
+
+
+_RNG_POINTS = [("0.03125", "0.7"), ("0.2", "1.3"), ("0.5", "2.9"), ("0.8125", "0.45")]
+
+
+def _G_matches_bounds(N, expr_of_u=None):
+    """flow.G (numeric) against flow.G_symbolic (lambdified) at 50 digits, and flow.G's
+    derivative (mpmath.diff) against the flow integrand u^-A/(1-u) -- or against the
+    expression ``expr_of_u`` derived in the calling test."""
+    Ns = N if isinstance(N, int) else None
+    with mpmath.workdps(50):
+        for N_ in ([Ns] if Ns else [3, 4, 5, 7]):
+            fG = sp.lambdify(u, G_symbolic(u, N_), modules="mpmath")
+            ex = expr_of_u if expr_of_u is not None else 1 / ((1 - u) * u ** A_exact(N_))
+            # exp_polar -> exp: the logs have arguments 1 - z with |z| < 1 (principal branch)
+            fd0 = sp.lambdify(u, ex.subs(Nsym, N_), modules=[{"exp_polar": mpmath.exp}, "mpmath"])
+
+            def fd(v, fd0=fd0):  # hyperexpand's logs of complex arguments: the value is real
+                z = mpmath.mpc(fd0(v))
+                assert abs(z.imag) <= mpmath.mpf(10) ** -40 * abs(z)
+                return z.real
+
+            for uu, _ in _RNG_POINTS:
+                uu = mpmath.mpf(uu)
+                assert _rel_close(fG(uu), flow.G(uu, N_)), (N_, uu)
+                assert _rel_close(mpmath.diff(lambda v: flow.G(v, N_), uu), fd(uu), tol=35), (N_, uu)
+
+
 # ---------------------------------------------------------------------------
 # closed form G: symbolic derivative
 # ---------------------------------------------------------------------------
@@ -72,6 +102,8 @@ def test_G_derivative_equals_flow_integrand(N):
     A_ = A_exact(N)
     dG = sp.hyperexpand(sp.diff(G_expr, u))
     assert _sym_zero(dG * (1 - u) * u**A_ - 1)
+    # the numeric G of bounds.flow is this G_symbolic, and its derivative is this dG
+    _G_matches_bounds(N, dG)
 
 
 def test_G_derivative_symbolic_N_via_lerch_recurrence():
@@ -95,6 +127,8 @@ def test_G_derivative_symbolic_N_via_lerch_recurrence():
     lhs = sum(u**k / (k + a_) for k in range(11))
     rhs = 1 / a_ + u * sum(u**k / (k + a_ + 1) for k in range(10))
     assert sp.simplify(lhs - rhs) == 0
+    # the reduced derivative at concrete N against the numeric bounds.flow.G
+    _G_matches_bounds(Nsym, 1 / ((1 - u) * u ** A_exact(Nsym)))
 
 
 def test_G_series_coefficients_symbolic_N():
@@ -115,6 +149,13 @@ def test_G_series_coefficients_symbolic_N():
     assert _sym_zero(u ** (b - 1) * geo.args[0][0] - u ** (b - 1) / (1 - u))
     # and b = 1 - A for A = 2 - 2/N
     assert _sym_zero((1 - A_exact(Nsym)) - (2 / Nsym - 1))
+    # the series sum_k u^(b+k)/(b+k) is bounds.flow.G: partial sums at u = 1/32 (50 digits)
+    with mpmath.workdps(50):
+        uu = mpmath.mpf(1) / 32
+        for N in (3, 4, 6):
+            bb = 2 / mpmath.mpf(N) - 1
+            series = mpmath.fsum(uu ** (bb + j) / (bb + j) for j in range(60))
+            assert _rel_close(series, flow.G(uu, N)), N
 
 
 def test_G_hypergeometric_ode_identity_symbolic_b():
@@ -125,6 +166,13 @@ def test_G_hypergeometric_ode_identity_symbolic_b():
     rhs = sp.series(b / (1 - u), u, 0, 14).removeO()
     diff = sp.expand(lhs - rhs)
     assert all(sp.simplify(diff.coeff(u, k)) == 0 for k in range(14))
+    # F = b u^-b G(u) with bounds.flow.G satisfies the ODE numerically (b = 2/N - 1)
+    with mpmath.workdps(50):
+        for N in (3, 5):
+            bb = 2 / mpmath.mpf(N) - 1
+            Fn = lambda v: bb * v ** (-bb) * flow.G(v, N)  # noqa: E731
+            for uu in (mpmath.mpf("0.25"), mpmath.mpf("0.6")):
+                assert _rel_close(uu * mpmath.diff(Fn, uu) + bb * Fn(uu), bb / (1 - uu), tol=35), (N, uu)
 
 
 # ---------------------------------------------------------------------------
@@ -235,6 +283,13 @@ def test_fixed_point_derivative_is_one_minus_eta_N_t_A(N):
     dphi = sp.diff(ph, x).subs(x, u).subs(t, u**N)
     target = 1 - eta * N * (u**N) ** A_exact(N)
     assert _sym_zero(sp.powsimp(sp.expand(dphi - target), force=True))
+    # bounds.flow.fixed_point_derivative is this derivative (50 digits, t = u^N)
+    with mpmath.workdps(50):
+        for N_ in ([N] if isinstance(N, int) else [3, 5]):
+            f = sp.lambdify((u, eta), (dphi.subs(Nsym, N_) if not isinstance(N, int) else dphi), modules="mpmath")
+            for uu, ee in _RNG_POINTS:
+                uu, ee = mpmath.mpf(ee), mpmath.mpf(uu)
+                assert _rel_close(f(uu, ee), fixed_point_derivative(uu**N_, ee, N_)), (N_, uu)
 
 
 @pytest.mark.parametrize("N", DEPTHS)
@@ -371,6 +426,16 @@ def test_s3_decreasing_step_bound_z3(N):
     at_alpha = sp.diff(ph, x).subs(x, alpha)
     eb = 1 / (alpha ** (N - 2) * ((2 * N - 1) * alpha**N - (N - 1) * t))
     assert _sym_zero(at_alpha.subs(eta, eb))
+    # eb is bounds.flow.s3_decreasing_step_bound, and phi'(alpha) = 0 at its numeric value
+    fe = sp.lambdify((t, alpha), eb, modules="mpmath")
+    fd = sp.lambdify((t, alpha, eta), at_alpha, modules="mpmath")
+    with mpmath.workdps(50):
+        for fr, av in _RNG_POINTS:
+            av = mpmath.mpf(av)
+            tv = mpmath.mpf(fr) * av**N
+            num = s3_decreasing_step_bound(tv, av, N)
+            assert _rel_close(fe(tv, av), num), (N, tv, av)
+            assert abs(fd(tv, av, num)) < mpmath.mpf(10) ** -40
 
 
 @pytest.mark.parametrize("N", DEPTHS)
@@ -437,6 +502,16 @@ def test_k1_h_increasing_below_level(N):
     p = sp.Symbol("p", positive=True)
     sol = sp.solve((N - 1) * t - (2 * N - 1) * p, p)
     assert _sym_zero(sol[0] - t * (N - 1) / (2 * N - 1))
+    # the root is bounds.flow.k1_level_max, and h' vanishes there
+    with mpmath.workdps(50):
+        for N_ in ([N] if isinstance(N, int) else [3, 6]):
+            f = sp.lambdify(t, sol[0].subs(Nsym, N_), modules="mpmath")
+            fh = sp.lambdify((x, t), sp.diff(h, x).subs(Nsym, N_), modules="mpmath")
+            for _, tv in _RNG_POINTS:
+                tv = mpmath.mpf(tv)
+                lv = k1_level_max(tv, N_)
+                assert _rel_close(f(tv), lv), (N_, tv)
+                assert abs(fh(lv ** (mpmath.mpf(1) / N_), tv)) < mpmath.mpf(10) ** -40
 
 
 @pytest.mark.parametrize("N", list(DEPTHS) + [Nsym])
@@ -506,6 +581,20 @@ def test_k3_constant_conversion_symbolic_N():
     lhs = (alpha**Nsym / t) ** (1 - Ae) / (Ae - 1) / (Nsym * t**Ae)
     rhs = alpha ** (-(Nsym - 2)) / ((Nsym - 2) * t)
     assert _sym_zero(sp.powsimp(sp.expand_power_base(lhs / rhs, force=True), force=True) - 1)
+    # rhs is the constant in bounds.flow.k3_upper (= rhs + J_N(eps)/(N t^A)) and in
+    # bounds.flow.k3_lower (= rhs - d^-((N-2)/N)/((N-2) t)); lhs equals it numerically
+    with mpmath.workdps(50):
+        for N_ in (3, 4, 5, 8):
+            fl = sp.lambdify((alpha, t), lhs.subs(Nsym, N_), modules="mpmath")
+            fr = sp.lambdify((alpha, t), rhs.subs(Nsym, N_), modules="mpmath")
+            for (av, tv), ev in zip(_RNG_POINTS, ("0.5", "0.01", "0.2", "0.9")):
+                av, tv, ev = mpmath.mpf(av), mpmath.mpf(tv), mpmath.mpf(ev)
+                c = fr(av, tv)
+                assert _rel_close(fl(av, tv), c), (N_, av, tv)
+                assert _rel_close(k3_upper(tv, ev, av, N_), c + J_N(ev, N_) / (N_ * tv ** A(N_))), (N_, av)
+                dv = tv / 2
+                assert _rel_close(k3_lower(tv, dv, av, N_),
+                                  c - dv ** (-mpmath.mpf(N_ - 2) / N_) / ((N_ - 2) * tv)), (N_, av)
     # integrand split u^-A/(1-u) = u^-A + u^(1-A)/(1-u)
     assert _sym_zero(u ** (-Ae) / (1 - u) - u ** (-Ae) - u ** (1 - Ae) / (1 - u))
 

@@ -10,7 +10,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bounds.flow import J_N, monotone_step_bound, phi, rho, tau
+from bounds.flow import J_N, k1_level_max, k3_lower, k3_upper, monotone_step_bound, phi, rho, tau
 from bounds.lowrank import (
     l1_hypotheses,
     l2_error_bound,
@@ -151,6 +151,56 @@ def test_l3_rearrangement_depth_ge_three(N):
     lhs = (Y - X - 2) * (N - 2) * eta_ * a ** (N - 2) * sr
     rhs = sr * den / sn - num
     assert sp.simplify(sp.powsimp(sp.expand(lhs - rhs), force=True)) == 0
+    # the expressions above are the ones in bounds/: X = rho K3-upper/eta, Y = K3-lower/eta,
+    # num/den = the terms of lowrank.l3_ratio_threshold (max over i <= r)
+    _l3_expressions_match_bounds(N, X, Y, num / den, {})
+
+
+def _l3_points(N, n=4, seed=11):
+    """Points (s = [s_1, s_2, s_next], eps, theta, alpha, eta) with r = 2, theta strictly between
+    alpha^N and s_next (N-1)/(2N-1) (so theta' = theta), at the current precision."""
+    rng = random.Random(seed * 100 + N)
+    out = []
+    for _ in range(n):
+        s1 = mpmath.mpf(rng.uniform(0.5, 3))
+        s2 = s1 * mpmath.mpf(rng.uniform(0.3, 0.9))
+        sn = s2 * mpmath.mpf(rng.uniform(0.01, 0.3))
+        alpha = (sn * mpmath.mpf(rng.uniform(0.001, 0.05))) ** (mpmath.mpf(1) / N)
+        theta = alpha**N + (k1_level_max(sn, N) - alpha**N) * mpmath.mpf(rng.uniform(0.1, 0.9))
+        eps = mpmath.mpf(rng.uniform(0.01, 0.5))
+        eta = monotone_step_bound(s1, N) * mpmath.mpf(rng.uniform(0.1, 1))
+        out.append(([s1, s2, sn], eps, theta, alpha, eta))
+    return out
+
+
+def _rel_close(x, y, tol=40):
+    return abs(x - y) <= mpmath.mpf(10) ** -tol * max(abs(x), abs(y))
+
+
+def _l3_expressions_match_bounds(N, X, Y, term, extra):
+    """Evaluate the derivation's X, Y and ratio term at random points (50 digits) and compare
+    with bounds.flow.k3_upper / k3_lower (N >= 3) or bounds.flow.tau (N = 2) and with
+    bounds.lowrank.l3_ratio_threshold."""
+    epsS = sp.Symbol("eps")
+    syms = (a, eta_, si, sr, sn, th, Jv, rh, epsS)
+    fX, fY, fT = (sp.lambdify(syms, ex, modules="mpmath") for ex in (X, Y, term))
+    with mpmath.workdps(50):
+        for s, eps, theta, alpha, eta in _l3_points(N):
+            J = J_N(eps, N) if N >= 3 else mpmath.mpf(0)
+            terms = []
+            for s_i in s[:2]:
+                args = (alpha, eta, s_i, s[1], s[2], theta, J, rho(s_i, eta, N), eps)
+                if N >= 3:
+                    x_ref = rho(s_i, eta, N) * k3_upper(s_i, eps, alpha, N) / eta
+                    y_ref = k3_lower(s[2], theta, alpha, N) / eta
+                else:
+                    x_ref = rho(s_i, eta, N) * tau(s_i, alpha**N, (1 - eps) * s_i, N) / eta
+                    y_ref = tau(s[2], alpha**N, theta, N) / eta
+                assert _rel_close(fX(*args), x_ref), (N, s_i)
+                assert _rel_close(fY(*args), y_ref), N
+                terms.append(fT(*args))
+            R = l3_ratio_threshold(s, 2, eps, theta, alpha, eta, N)
+            assert _rel_close(max(terms), R), (N, max(terms), R)
 
 
 def test_l3_rearrangement_depth_two():
@@ -165,6 +215,7 @@ def test_l3_rearrangement_depth_two():
     rhs = sr * den / sn - num
     diff = sp.expand(sp.expand_log(lhs - rhs, force=True))
     assert sp.simplify(diff) == 0
+    _l3_expressions_match_bounds(2, X, Y, num / den, {})
 
 
 def _random_l3_instances(seed, n):

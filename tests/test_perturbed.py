@@ -11,7 +11,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bounds.flow import monotone_step_bound, phi, tau
+from bounds.flow import A, G, monotone_step_bound, phi, tau
 from bounds.lowrank import spectral_condition
 from bounds.perturbed import (
     critical_noise,
@@ -176,6 +176,18 @@ def test_dH_dt_symbolic_derivation():
     assert not dH.has(sp.Subs) and not dH.has(sp.Derivative)
     claimed = tt ** (-Aa - 1) / Nn * (c ** (1 - Aa) / (1 - c) - Aa * I(c))
     assert sp.simplify(sp.powsimp(sp.expand(dH - claimed), force=True)) == 0
+    # H and the claimed dH/dt are bounds.perturbed.h_flow_time / h_derivative: substitute
+    # I(c) = G(1-eps) - G(c) (bounds.flow.G) and compare at 50 digits
+    Iv = sp.Symbol("I_c")
+    fH = sp.lambdify((tt, al, Nn, Aa, Iv), H.subs(I(c), Iv), modules="mpmath")
+    fd = sp.lambdify((tt, al, Nn, Aa, Iv), claimed.subs(I(c), Iv), modules="mpmath")
+    with mpmath.workdps(50):
+        for N, tv, av, ev in [(2, "0.3", "0.2", "0.1"), (3, "1", "0.5", "0.1"), (4, "4", "0.7", "0.3"), (6, "1.7", "0.3", "0.01")]:
+            tv, av, ev = mpmath.mpf(tv), mpmath.mpf(av), mpmath.mpf(ev)
+            Ic = G(1 - ev, N) - G(av**N / tv, N)
+            args = (tv, av, mpmath.mpf(N), A(N), Ic)
+            for x_sym, x_ref in ((fH(*args), h_flow_time(tv, av, ev, N)), (fd(*args), h_derivative(tv, av, ev, N))):
+                assert abs(x_sym - x_ref) <= mpmath.mpf(10) ** -40 * abs(x_ref), (N, x_sym, x_ref)
 
 
 def test_margin_decreasing_in_c_symbolic():
@@ -186,6 +198,18 @@ def test_margin_decreasing_in_c_symbolic():
     dD = sp.diff(D, cc).doit()
     claimed = -(cc ** (-Aa)) / (1 - cc) - cc ** (1 - Aa) / (1 - cc) ** 2
     assert sp.simplify(dD - claimed) == 0
+    # D is bounds.perturbed.h_decreasing_margin as a function of c = alpha^N/t: its numeric
+    # c-derivative (alpha varied, t = 1) equals the claimed dD/dc at 50 digits
+    fc = sp.lambdify((cc, Aa), claimed, modules="mpmath")
+    with mpmath.workdps(50):
+        for N, cv, ev in [(2, "0.2", "0.1"), (3, "0.05", "0.2"), (5, "0.5", "0.3")]:
+            cv, ev = mpmath.mpf(cv), mpmath.mpf(ev)
+
+            def Dn(c, N=N, ev=ev):
+                return h_decreasing_margin(1, c ** (mpmath.mpf(1) / N), ev, N)
+
+            num = mpmath.diff(Dn, cv)
+            assert abs(num - fc(cv, A(N))) <= mpmath.mpf(10) ** -35 * abs(num), (N, num)
 
 
 @pytest.mark.parametrize("N", [2, 3, 4, 6, 8])
