@@ -240,3 +240,184 @@ def test_unwritable_report_path_exits_two(capsys, tmp_path):
                            "--json", str(tmp_path / "no" / "such" / "dir.json"), "--no-progress")
     assert code == 2
     one_line_error(err, "cannot write")
+
+
+# ---------------------------------------------------------------------------------------
+# check: one claim on one instance, and the repro commands of `run`
+
+K2_INSTANCE = {"depth": 3, "t": 1.0, "alpha": 0.05, "d": 0.5, "eta_fraction": 0.5}
+
+
+def _fail_above(threshold):
+    """A K2 check that FAILs while alpha > threshold (and validates its fields like one)."""
+    from verify import checks
+
+    def fake(inst, dps):
+        alpha = checks.param(inst, "alpha", gt=0)
+        checks.depth_of(inst)
+        verdict = checks.FAIL if alpha > threshold else checks.PASS
+        return checks.Outcome("K2", verdict, float(threshold - alpha), dps, dict(inst),
+                              observed={"alpha": str(alpha)}, predicted={"at_most": str(threshold)})
+
+    return fake
+
+
+def test_check_runs_one_claim_on_one_instance(capsys):
+    inst = json.dumps(K2_INSTANCE)
+    code, out, _ = run_cli(capsys, "check", "K2", "--instance", inst)
+    assert code == 0
+    for key in ("verdict: PASS", "slack: ", "dps: 50", "observed:", "predicted:", "note:"):
+        assert key in out
+    code, out, _ = run_cli(capsys, "check", "K2", "--instance", inst, "--json")
+    data = json.loads(out)
+    from verify.checks import check
+
+    assert data == json.loads(json.dumps(check("K2", dict(K2_INSTANCE)).as_dict()))
+    assert data["instance"] == K2_INSTANCE
+
+
+def test_check_reads_the_instance_from_a_file(capsys, tmp_path):
+    path = tmp_path / "inst.json"
+    path.write_text(json.dumps(K2_INSTANCE))
+    code, out, _ = run_cli(capsys, "check", "K2", "--instance", f"@{path}", "--dps", "30", "--json")
+    assert code == 0 and json.loads(out)["dps"] == 30
+
+
+def test_check_does_not_mutate_the_instance(capsys, monkeypatch):
+    from verify import checks
+
+    seen = []
+
+    def greedy(inst, dps):
+        seen.append(inst)
+        inst["alpha"] = -1  # a check that writes into its instance
+        return checks.Outcome("K2", checks.PASS, 1.0, dps, {"depth": 3})
+
+    monkeypatch.setitem(checks._CHECKS, "K2", greedy)
+    from verify import cli
+
+    parsed = []
+    real = cli._read_instance
+    monkeypatch.setattr(cli, "_read_instance", lambda text: parsed.append(real(text)) or parsed[-1])
+    code, _, _ = run_cli(capsys, "check", "K2", "--instance", json.dumps(K2_INSTANCE))
+    assert code == 0 and parsed == [K2_INSTANCE] and seen[0] is not parsed[0]
+
+
+@pytest.mark.parametrize("verdict, code", [("PASS", 0), ("N/A", 0), ("FAIL", 1), ("UNDECIDED", 3)])
+def test_check_exit_codes_follow_the_verdict(capsys, monkeypatch, verdict, code):
+    from verify import checks
+
+    dps_seen = []
+
+    def fixed(inst, dps):
+        dps_seen.append(dps)
+        return checks.Outcome("K2", verdict, None, dps, dict(inst))
+
+    monkeypatch.setitem(checks._CHECKS, "K2", fixed)
+    got, out, _ = run_cli(capsys, "check", "K2", "--instance", "{}", "--max-dps", "100")
+    assert got == code and f"verdict: {verdict}" in out
+    assert dps_seen == ([50, 100] if verdict == "UNDECIDED" else [50])  # the escalation of run
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["check", "Z9", "--instance", "{}"], "unknown claim ID Z9"),
+        (["check", "K2"], "the following arguments are required: --instance"),
+        (["check", "K2", "--instance", "{depth: 3}"], "--instance is not valid JSON"),
+        (["check", "K2", "--instance", ""], "--instance is not valid JSON"),
+        (["check", "K2", "--instance", "[3, 0.5]"], "--instance must be a JSON object, got list"),
+        (["check", "K2", "--instance", "3"], "--instance must be a JSON object, got int"),
+        (["check", "K2", "--instance", "@/no/such/inst.json"], "cannot read instance file /no/such/inst.json"),
+        (["check", "K2", "--instance", "{}"], "instance field 'depth'"),
+        (["check", "K2", "--instance", '{"depth": 3}'], "instance lacks the field"),
+        (["check", "K2", "--instance", json.dumps({**K2_INSTANCE, "depth": 1})], "'depth' must be an integer >= 2"),
+        (["check", "K2", "--instance", json.dumps({**K2_INSTANCE, "alpha": "fast"})], "'alpha'"),
+        (["check", "K2", "--instance", json.dumps({**K2_INSTANCE, "t": [1, 2]})], "'t' must be a number"),
+        (["check", "K2", "--instance", "{}", "--dps", "5"], "digits must be in 15..250"),
+    ],
+)
+def test_check_bad_input_exits_two_with_one_line(capsys, argv, fragment):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == ""
+    one_line_error(err, fragment)
+
+
+@pytest.mark.parametrize("content, fragment", [("not json", "is not valid JSON"),
+                                               ('["a"]', "must be a JSON object, got list"),
+                                               (b"\xff\xfe\x00", "cannot read instance file")])
+def test_check_bad_instance_file_exits_two_with_one_line(capsys, tmp_path, content, fragment):
+    path = tmp_path / "inst.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, _, err = run_cli(capsys, "check", "K2", "--instance", f"@{path}")
+    assert code == 2
+    one_line_error(err, fragment)
+
+
+def _printed_commands(text):
+    return [line.strip() for line in text.splitlines() if line.strip().startswith("dmf-verify check")]
+
+
+def test_run_prints_repro_commands_that_fail_again(capsys, monkeypatch, tmp_path):
+    import shlex
+
+    from verify import checks
+
+    monkeypatch.setitem(checks._CHECKS, "K2", _fail_above(0.1))
+    md = tmp_path / "r.md"
+    js = tmp_path / "r.json"
+    code, out, _ = run_cli(capsys, "run", "--profile", "default", "--claim", "K2", "--no-progress",
+                           "--markdown", str(md), "--json", str(js))
+    assert code == 1
+    report = json.loads(js.read_text())["claims"][0]
+    recs = report["counterexamples"]
+    assert len(recs) == report["failed"] > 3
+    assert sum(r["shrunk"] is not None for r in recs) == 3  # the first three FAILs only
+    commands = _printed_commands(out)
+    assert commands == [c for r in recs for c in
+                        [r["command"]] + ([r["shrunk"]["command"]] if r["shrunk"] else [])]
+    assert set(_printed_commands(md.read_text())) == set(commands)
+    for cmd in commands:
+        argv = shlex.split(cmd)
+        assert argv[:3] == ["dmf-verify", "check", "K2"]
+        code, again, _ = run_cli(capsys, *argv[1:], "--json")
+        assert code == 1 and json.loads(again)["verdict"] == "FAIL"
+    for r in recs:  # the command carries the instance exactly
+        argv = shlex.split(r["command"])
+        assert json.loads(argv[argv.index("--instance") + 1]) == r["instance"]
+        if r["shrunk"]:
+            small = r["shrunk"]["instance"]
+            assert small["depth"] == 2 and small["alpha"] > 0.1
+            assert len(repr(small["alpha"])) <= len(repr(r["instance"]["alpha"]))
+
+
+def test_run_no_shrink_still_prints_the_repro_commands(capsys, monkeypatch):
+    from verify import checks
+
+    monkeypatch.setitem(checks._CHECKS, "K2", _fail_above(0.1))
+    code, out, _ = run_cli(capsys, "run", "--profile", "quick", "--claim", "K2", "--no-progress",
+                           "--no-shrink")
+    assert code == 1 and "shrunk" not in out and _printed_commands(out)
+
+
+def test_run_prints_no_repro_commands_when_everything_passes(capsys):
+    code, out, _ = run_cli(capsys, "run", "--profile", "quick", "--claim", "K2", "--no-progress")
+    assert code == 0 and not _printed_commands(out) and "Counterexamples" not in out
+
+
+def test_check_subprocess_repro_of_a_real_instance():
+    from verify.sampling import sample_instances
+    from verify.shrink import repro_command
+    import shlex
+
+    inst = sample_instances("K1", 1, seed=2)[0]
+    argv = shlex.split(repro_command("K1", inst, dps=50))
+    proc = subprocess.run([sys.executable, "-m", "verify", *argv[1:], "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    from verify.checks import check
+
+    expected = check("K1", inst)
+    got = json.loads(proc.stdout)
+    assert got["instance"] == inst and got["verdict"] == expected.verdict
+    assert got["slack"] == expected.slack

@@ -39,3 +39,43 @@ def test_json_report_is_valid_json_with_infinite_slack_as_text():
     row = summarize("K2", "n", [_o(PASS, math.inf)], dps=50, seed=1)
     data = json.loads(to_json([row], meta={"seed": 1}))
     assert data["claims"][0]["min_slack"] == "inf" and data["meta"]["seed"] == 1
+
+
+# ---------------------------------------------------------------------------------------
+# counterexamples: the repro commands of FAIL / UNDECIDED instances
+
+
+def _rec(verdict, inst, shrunk=None):
+    from verify.shrink import repro_command
+
+    rec = {"verdict": verdict, "slack": -0.5, "dps": 100, "instance": inst,
+           "command": repro_command("K2", inst, dps=100), "shrunk": None}
+    if shrunk:
+        rec["shrunk"] = {"instance": shrunk, "slack": -0.25, "dps": 50,
+                         "command": repro_command("K2", shrunk, dps=50)}
+    return rec
+
+
+def test_tables_print_each_repro_command_and_the_shrunk_one():
+    big, small = {"alpha": 0.123456789, "depth": 5}, {"alpha": 0.1, "depth": 2}
+    recs = [_rec(FAIL, big, small), _rec(UNDECIDED, {"alpha": 0.5, "depth": 3})]
+    outs = [_o(FAIL, -0.5, alpha=0.123456789, depth=5), _o(UNDECIDED, None, alpha=0.5, depth=3)]
+    row = summarize("K2", "n", outs, dps=50, seed=0, counterexamples=recs)
+    for text in (render_table([row]), render_markdown([row])):
+        for r in recs:
+            assert r["command"] in text
+        assert recs[0]["shrunk"]["command"] in text
+        assert "FAIL (slack -0.5, dps 100)" in text and "FAIL (slack -0.25, dps 50)" in text
+    cmd = """dmf-verify check K2 --instance '{"alpha": 0.123456789, "depth": 5}' --dps 100"""
+    assert cmd in render_table([row])
+    assert json.loads(to_json([row], meta={}))["claims"][0]["counterexamples"] == recs
+
+
+def test_a_non_passing_row_without_records_prints_its_worst_instance():
+    row = summarize("K2", "n", [_o(FAIL, -0.1, a=2)], dps=50, seed=0)
+    assert """dmf-verify check K2 --instance '{"a": 2}' --dps 50""" in render_table([row])
+
+
+def test_a_passing_row_prints_no_counterexamples():
+    row = summarize("K2", "n", [_o(PASS, 0.5, a=1)], dps=50, seed=0)
+    assert "dmf-verify check" not in render_table([row]) + render_markdown([row])

@@ -2,7 +2,8 @@
 
 Exit codes: 0 every check decided and nothing failed; 1 some claim FAILed; 2 bad usage or
 bad input (one line on stderr); 3 nothing failed but some verdict stayed UNDECIDED at the
-highest precision tried.
+highest precision tried. `dmf-verify check` uses the same codes for its one verdict
+(0 PASS or N/A).
 """
 
 from __future__ import annotations
@@ -65,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="PATH", help="write the JSON report here ('-': stdout)")
     run.add_argument("--markdown", metavar="PATH", help="write a Markdown report here")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    run.add_argument("--no-shrink", action="store_true",
+                     help="print the repro command of each FAIL but do not shrink it")
+
+    chk = sub.add_parser("check", help="check one claim on one instance (re-run a counterexample)")
+    chk.add_argument("claim_id", metavar="ID", help="claim ID, e.g. K2")
+    chk.add_argument("--instance", required=True, metavar="JSON",
+                     help="the instance as a JSON object, or @PATH to read it from a file")
+    chk.add_argument("--dps", type=_dps, default=50, help="starting precision (digits)")
+    chk.add_argument("--max-dps", type=_dps, default=250,
+                     help="highest precision an UNDECIDED verdict escalates to")
+    chk.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
     for name, helptext in (("predict", "what the theory predicts for your parameters"),
                            ("simulate", "what gradient descent does for your parameters")):
@@ -171,6 +183,61 @@ def cmd_figures(args) -> int:
     return EXIT_OK
 
 
+def _read_instance(text: str) -> dict:
+    """The --instance argument: inline JSON, or @PATH naming a file of JSON (json.loads only)."""
+    import json
+
+    source = "--instance"
+    if text.startswith("@"):
+        path = text[1:]
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UsageError(f"cannot read instance file {path}: {reason}") from None
+        source = f"instance file {path}"
+    try:
+        inst = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source} is not valid JSON: {exc}") from None
+    if not isinstance(inst, dict):
+        raise UsageError(f"{source} must be a JSON object, got {type(inst).__name__}")
+    return inst
+
+
+def cmd_check(args) -> int:
+    import copy
+    import json
+
+    from verify.checks import CHECKS, FAIL, UNDECIDED, check
+
+    if args.claim_id not in CHECKS:
+        raise UsageError(f"unknown claim ID {args.claim_id}; known: {', '.join(CHECKS)}")
+    inst = _read_instance(args.instance)
+    try:
+        out = check(args.claim_id, copy.deepcopy(inst), dps=args.dps, max_dps=args.max_dps)
+    except ValueError as exc:
+        raise UsageError(" ".join(str(exc).split())) from None
+    if args.json:
+        from verify.report import _jsonable
+
+        print(json.dumps(_jsonable(out.as_dict()), indent=2))
+    else:
+        print(f"claim: {out.claim} {_claim_name(out.claim)}")
+        print(f"verdict: {out.verdict}")
+        print(f"slack: {out.slack}")
+        print(f"dps: {out.dps}")
+        for label, values in (("observed", out.observed), ("predicted", out.predicted)):
+            print(f"{label}:" + ("" if values else " -"))
+            for key, value in values.items():
+                print(f"  {key}: {value}")
+        if out.ratio is not None:
+            print(f"observed/predicted: {out.ratio:.6g}")
+        print(f"note: {out.note or '-'}")
+    return {FAIL: EXIT_FAIL, UNDECIDED: EXIT_UNDECIDED}.get(out.verdict, EXIT_OK)
+
+
 def _claim_name(claim_id: str) -> str:
     try:
         from bounds import get_claim
@@ -198,6 +265,7 @@ def cmd_run(args) -> int:
     from verify.checks import CHECKS, check
     from verify.report import render_markdown, render_table, summarize, to_json
     from verify.sampling import PROFILES, sample_instances
+    from verify.shrink import SHRINK_FIRST, counterexamples
 
     ids = list(CHECKS)
     if args.claim:
@@ -217,7 +285,10 @@ def cmd_run(args) -> int:
             outcomes.append(check(cid, inst, dps=args.dps, max_dps=args.max_dps))
             done += 1
             _progress(done, total, cid, enabled=show, start=start)
-        rows.append(summarize(cid, _claim_name(cid), outcomes, dps=args.dps, seed=args.seed))
+        repro = counterexamples(cid, outcomes, dps=args.dps, max_dps=args.max_dps,
+                                shrink_first=0 if args.no_shrink else SHRINK_FIRST)
+        rows.append(summarize(cid, _claim_name(cid), outcomes, dps=args.dps, seed=args.seed,
+                              counterexamples=repro))
     elapsed = time.perf_counter() - start
     meta = {"profile": args.profile, "seed": args.seed, "dps": args.dps,
             "max_dps": args.max_dps, "seconds": round(elapsed, 2),
@@ -251,8 +322,8 @@ def _write(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
-COMMANDS = {"run": cmd_run, "predict": cmd_predict, "simulate": cmd_simulate,
-            "figures": cmd_figures}
+COMMANDS = {"run": cmd_run, "check": cmd_check, "predict": cmd_predict,
+            "simulate": cmd_simulate, "figures": cmd_figures}
 
 
 def main(argv=None) -> int:

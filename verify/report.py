@@ -9,7 +9,8 @@ from typing import Sequence
 
 from verify.checks import FAIL, NOT_APPLICABLE, PASS, UNDECIDED, Outcome
 
-__all__ = ["ClaimSummary", "summarize", "tightness", "render_table", "render_markdown", "to_json"]
+__all__ = ["ClaimSummary", "summarize", "tightness", "render_table", "render_markdown",
+           "render_counterexamples", "to_json"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class ClaimSummary:
     dps: int
     seed: int
     tightness: dict | None = None
+    # one record per FAIL / UNDECIDED outcome, with its repro command (verify.shrink.counterexamples)
+    counterexamples: tuple = ()
 
     @property
     def status(self) -> str:
@@ -64,9 +67,10 @@ def tightness(outcomes: Sequence[Outcome]) -> dict | None:
 
 
 def summarize(claim_id: str, name: str, outcomes: Sequence[Outcome], *, dps: int,
-              seed: int) -> ClaimSummary:
+              seed: int, counterexamples: Sequence[dict] = ()) -> ClaimSummary:
     """Aggregate outcomes; the worst instance is the failing one with least slack, else the
-    decided one with least slack."""
+    decided one with least slack. ``counterexamples``: the records of
+    :func:`verify.shrink.counterexamples`, kept as they are."""
     count = {v: sum(o.verdict == v for o in outcomes) for v in (PASS, FAIL, UNDECIDED, NOT_APPLICABLE)}
     decided = [o for o in outcomes if o.slack is not None and o.verdict != NOT_APPLICABLE]
     worst = min(decided, key=lambda o: (o.verdict != FAIL, o.slack), default=None)
@@ -76,7 +80,7 @@ def summarize(claim_id: str, name: str, outcomes: Sequence[Outcome], *, dps: int
         min_slack=None if worst is None else worst.slack,
         worst_instance=None if worst is None else dict(worst.instance),
         dps=max((o.dps for o in outcomes), default=dps), seed=seed,
-        tightness=tightness(outcomes),
+        tightness=tightness(outcomes), counterexamples=tuple(counterexamples),
     )
 
 
@@ -112,7 +116,52 @@ def render_table(rows: Sequence[ClaimSummary]) -> str:
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     out = [line(head), line(["-" * w for w in widths])]
     out += [line(b) for b in body]
-    return "\n".join(out)
+    extra = render_counterexamples(rows)
+    return "\n".join(out) + ("\n\n" + extra if extra else "")
+
+
+def _repro_entries(row: ClaimSummary) -> list[dict]:
+    """The row's counterexample records; for a row whose status is neither PASS nor N/A but
+    that has none (a status decided from the row as a whole), its worst instance."""
+    if row.counterexamples:
+        return list(row.counterexamples)
+    if row.status in (PASS, NOT_APPLICABLE) or row.worst_instance is None:
+        return []
+    from verify.shrink import repro_command
+
+    return [{"verdict": row.status, "slack": row.min_slack, "dps": row.dps,
+             "instance": row.worst_instance, "shrunk": None,
+             "command": repro_command(row.id, row.worst_instance, dps=row.dps)}]
+
+
+def _describe(rec: dict) -> str:
+    return f"{rec['verdict']} (slack {_fmt_slack(rec.get('slack'))}, dps {rec.get('dps')})"
+
+
+def render_counterexamples(rows: Sequence[ClaimSummary], *, markdown: bool = False) -> str:
+    """For each FAIL (and UNDECIDED, ...) instance: the `dmf-verify check` command that
+    re-runs it, and the command of its shrunk instance when there is one ("" if none)."""
+    out = []
+    for r in rows:
+        for rec in _repro_entries(r):
+            shrunk = rec.get("shrunk")
+            if markdown:
+                out += [f"- {r.id} {_describe(rec)}:", "", "  ```bash",
+                        f"  {rec['command']}", "  ```"]
+                if shrunk:
+                    out += [f"  shrunk, {_describe({'verdict': FAIL, **shrunk})}:", "",
+                            "  ```bash", f"  {shrunk['command']}", "  ```"]
+            else:
+                out += [f"{r.id} {_describe(rec)}:", f"  {rec['command']}"]
+                if shrunk:
+                    out += [f"{r.id} shrunk, {_describe({'verdict': FAIL, **shrunk})}:",
+                            f"  {shrunk['command']}"]
+    if not out:
+        return ""
+    if markdown:
+        return "\n".join(["## Counterexamples", "",
+                          "Each command re-runs one instance (`dmf-verify check`):", "", *out])
+    return "\n".join(["Counterexamples (each command re-runs one instance):", "", *out])
 
 
 def render_markdown(rows: Sequence[ClaimSummary], *, header: str = "") -> str:
@@ -126,6 +175,9 @@ def render_markdown(rows: Sequence[ClaimSummary], *, header: str = "") -> str:
                                       str(r.failed), str(r.undecided), str(r.not_applicable),
                                       _fmt_slack(r.min_slack), _fmt_tight(r.tightness),
                                       _fmt_extra(r.tightness), r.status]) + " |")
+    extra = render_counterexamples(rows, markdown=True)
+    if extra:
+        out += ["", extra]
     return "\n".join(out) + "\n"
 
 
@@ -147,6 +199,7 @@ def to_json(rows: Sequence[ClaimSummary], *, meta: dict) -> str:
             "failed": r.failed, "undecided": r.undecided, "not_applicable": r.not_applicable,
             "min_slack": r.min_slack, "worst_instance": r.worst_instance, "dps": r.dps,
             "seed": r.seed, "tightness": r.tightness, "status": r.status,
+            "counterexamples": list(r.counterexamples),
         }
         for r in rows
     ]
