@@ -75,7 +75,7 @@ _CLAIMS = [
             H_alpha,
         ),
         "W_j(k) = Q diag(x_1(k),...,x_n(k)) Q^T for all j, k; x_i(k+1) = phi_{t_i}(x_i(k)); P(k) = Q diag(x_i(k)^N) Q^T",
-        (("phi", flow.phi), ("p1_step_limit", perturbed.p1_step_limit)),
+        (("phi", flow.phi),),
         "docs/theory.md#r1",
     ),
     Claim(

@@ -490,7 +490,9 @@ def s3_hypotheses(t, alpha, eta, N):
         return s3_nonpositive_condition(tm, am, em, N)
     if tm >= am**N:
         return False
-    return bool(em <= s3_decreasing_step_bound(tm, am, N))
+    # the relation itself, not s3_decreasing_step_bound: eta is chosen from that bound, and
+    # a hypothesis evaluated through it would move together with a wrong bound
+    return bool(em * am ** (N - 2) * ((2 * N - 1) * am**N - (N - 1) * tm) <= 1)
 
 
 def o1_hypotheses(t, t_prime, alpha, eta, N):

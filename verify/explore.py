@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 
 import mpmath
 
-from bounds.flow import A
+from bounds.flow import monotone_step_bound, monotone_step_holds, s3_positivity_step_bound
 from bounds.lowrank import l1_hypotheses, lb1, spectral_condition, ub0
 from bounds.perturbed import (
     critical_noise,
+    p1_step_bound,
     p1_hypotheses,
     p4_any_hypotheses,
     p4_bounds,
@@ -167,19 +168,19 @@ def predict(st: Setting) -> dict:
         N, a, h, r, eps, th = st.depth, st.alpha, st.eta, st.r, st.eps, st.theta
         s, t, e = list(st.s), list(st.t), st.e
         aN = a**N
-        Am = A(N)
-        s1_bound = 1 / (N * max(s[0], aN) ** Am)
-        p1_bound = 1 / (N * max(t[0], aN) ** Am)
+        # every bound from bounds/: S1's step bound for W, P1's for Y, S3 positivity
+        s1_bound = monotone_step_bound(max(s[0], aN), N)
+        p1_bound = p1_step_bound(t, a, N)
         step_bound = min(s1_bound, p1_bound)
         neg = [ti for ti in t if ti <= 0]
         positivity = None
         if neg:  # S3 positivity for the most negative eigenvalue (a strict bound)
-            positivity = 1 / (a ** (N - 2) * (aN - min(neg)))
+            positivity = s3_positivity_step_bound(min(neg), a, N)
         hyps = [
             ("gap s_r > s_r+1", s[r - 1] > s[r]),
             ("theta >= alpha^N", th >= aN),
             ("alpha^N < (1-eps) s_r", aN < (1 - eps) * s[r - 1]),
-            ("eta <= 1/(N s_1^A) (S1 for W)", h <= s1_bound),
+            ("eta <= 1/(N s_1^A) (S1 for W)", monotone_step_holds(s[0], h, N)),
         ]
         out = {"dps": st.dps, "depth": N, "rank": r, "noise": st.noise, "noise_norm": _n(e),
                "step_bound": _n(step_bound), "step_bound_positivity": _n(positivity)}

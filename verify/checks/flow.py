@@ -322,7 +322,8 @@ def k3_outcome(inst, dps, *, tighten=1) -> Outcome:
         v2, s2 = compare_le(tau_e, hi, margin=m * max(abs(hi), abs(tau_e)))
         return Outcome("K3", worst_verdict(v1, v2), min(s1, s2), dps, dict(inst),
                        observed={"tau_d": _n(tau_d), "tau_eps": _n(tau_e)},
-                       predicted={"lower": _n(lo), "upper": _n(hi)}, ratio=float(tau_e / hi))
+                       predicted={"lower": _n(lo), "upper": _n(hi)}, ratio=float(tau_e / hi),
+                       extra_ratios={"lower/tau_d": float(lo / tau_d)})
 
 
 CHECKS = {

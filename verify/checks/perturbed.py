@@ -181,7 +181,7 @@ def check_p1(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
             return _na("P1", inst, dps, fails, predicted=pred)
         tol = delta * t[0]
         kb = _tight(tighten, "K2")
-        parts, obsd, notes, ratios = [], {}, [], []
+        parts, obsd, notes, ratios, extra = [], {}, [], [], {}
         K_end = 0
         growing = ev["p1_growing_lanes"](t, alpha, N, delta)
         for i in growing:
@@ -255,6 +255,8 @@ def check_p1(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
                 notes.append(f"||P(K) - Y_+||_2 = {_s(dist, 6)} > {_s(bound, 6)} at K = {K_end}")
             obsd["dist_to_Y_plus"] = _s(dist)
             pred["dist_bound"] = _s(bound)
+            if bound > 0:
+                extra["||P(K)-Y_+||/bound"] = float(dist / bound)
         obsd["K_end"] = str(K_end)
         verdict, slack = _combine(parts)
         ratio = max(ratios) if ratios else None
@@ -263,7 +265,7 @@ def check_p1(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         notes.append("monotone decrease of t<=0 lanes checked between checkpoints "
                      + ",".join(map(str, cps)))
         return Outcome("P1", verdict, slack, dps, dict(inst), obsd, pred,
-                       note="; ".join(notes), ratio=ratio)
+                       note="; ".join(notes), ratio=ratio, extra_ratios=extra)
 
 
 # =======================================================================================
@@ -556,6 +558,8 @@ def check_p4(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         extra = {}
         if ratio_t1 is not None:
             extra["(T1~+1)/(tau/eta)"] = ratio_t1
+        if T0 is not None and ub0any is not None and ub0any > 0:
+            extra["T0~/UB0_any"] = T0 / float(mpmath.ceil(ub0any))
         if not P["fails"] and verdict in (PASS, FAIL):
             extra.update(_critical_noise_tightness(P))
         return Outcome("P4", verdict, slack, dps, dict(inst), obsd, pred, note="; ".join(notes),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mpmath
 
+from bounds.perturbed import p1_step_limit
 from verify.checks.verdict import FAIL, PASS, UNDECIDED, Outcome, evaluators
 from verify.fullgd import reduction_mismatch
 from verify.problems import r1_observed_matrix
@@ -19,7 +20,8 @@ def _s(x, digits: int = 20) -> str:
 def step_size_of(inst, t, *, dps: int):
     """eta = eta_fraction * P1's step limit (step bound and S3 positivity) for Y's spectrum t."""
     with mpmath.workdps(dps):
-        limit = evaluators("R1")["p1_step_limit"](t, inst["alpha"], inst["depth"])
+        # eta only picks the instance (R1 holds for every eta): not an evaluator of the claim
+        limit = p1_step_limit(t, inst["alpha"], inst["depth"])
         return mpmath.mpf(inst["eta_fraction"]) * limit
 
 
