@@ -20,7 +20,7 @@ from types import MappingProxyType
 import sympy as sp
 
 from bounds import flow, lowrank, perturbed
-from bounds.claim import Claim, Hypothesis
+from bounds.claim import Claim, Hypothesis, Tightness
 
 __all__ = [
     # registry
@@ -30,6 +30,7 @@ __all__ = [
     # types
     "Claim",
     "Hypothesis",
+    "Tightness",
     # modules
     "flow",
     "lowrank",
@@ -63,6 +64,8 @@ H_eta = _H("eta_pos", sp.Gt(eta, 0), "step size eta > 0")
 H_below = _H("init_below_target", sp.And(sp.Gt(alpha**N, 0), sp.Lt(alpha**N, t)), "0 < alpha^N < t")
 H_step = _H("monotone_step", sp.Le(eta * N * t**A_, 1), "eta N t^A <= 1 (phi_t nondecreasing on [0, t^(1/N)])")
 S1_HYPS = (H_depth, H_alpha, H_eta, H_below, H_step)
+
+SMALL_ETA = "eta -> 0 (rho -> 1, K eta/tau -> 1)"
 
 _CLAIMS = [
     Claim(
@@ -158,6 +161,7 @@ _CLAIMS = [
             ("tau", flow.tau),
         ),
         "docs/theory.md#k1",
+        (Tightness("ratio", "k1_lower", 0.99, SMALL_ETA, invert=True, loosen=1 / 1.02),),
     ),
     Claim(
         "K2",
@@ -173,6 +177,7 @@ _CLAIMS = [
             ("tau", flow.tau),
         ),
         "docs/theory.md#k2",
+        (Tightness("ratio", "k2_upper_real", 0.99, SMALL_ETA),),
     ),
     Claim(
         "K3",
@@ -190,6 +195,8 @@ _CLAIMS = [
             ("J_N", flow.J_N),
         ),
         "docs/theory.md#k3",
+        (Tightness("ratio", "k3_upper", 0.99, "alpha -> 0 (N >= 3)"),
+         Tightness("lower/tau_d", "k3_lower", 0.99, "alpha -> 0 (N >= 3)", loosen=1 / 1.02)),
     ),
     Claim(
         "L1",
@@ -211,6 +218,9 @@ _CLAIMS = [
             ("monotone_step_bound", flow.monotone_step_bound),
         ),
         "docs/theory.md#l1",
+        (Tightness("ratio", "ub0_real", 0.99, SMALL_ETA),
+         Tightness("T1/LB1", "lb1_real", 0.99, SMALL_ETA + ", theta below s_r+1 (N-1)/(2N-1)",
+                   invert=True, loosen=1 / 1.02)),
     ),
     Claim(
         "L2",
@@ -226,6 +236,7 @@ _CLAIMS = [
             ("monotone_step_bound", flow.monotone_step_bound),
         ),
         "docs/theory.md#l2",
+        (Tightness("ratio", "l2_error_bound", 0.99, "eta -> 0, eps s_1 >= theta: the error at T0 is ~ eps s_1"),),
     ),
     Claim(
         "L3",
@@ -265,6 +276,9 @@ _CLAIMS = [
             ("y_plus_eigenvalues", perturbed.y_plus_eigenvalues),
         ),
         "docs/theory.md#p1",
+        (Tightness("ratio", "k2_upper_real", 0.99, SMALL_ETA),
+         Tightness("||P(K)-Y_+||/bound", "p1_distance_bound", 0.98,
+                   "eta -> 0: at K (the lane bound) the lane is just below t - delta t_1")),
     ),
     Claim(
         "P2",
@@ -278,6 +292,7 @@ _CLAIMS = [
             ("y_plus_eigenvalues", perturbed.y_plus_eigenvalues),
         ),
         "docs/theory.md#p2",
+        (Tightness("ratio", "p2_bounds", None, "audit only: ||Y_+ - W||_2 / 2e <= 1"),),
     ),
     Claim(
         "P3",
@@ -298,6 +313,9 @@ _CLAIMS = [
             ("monotone_step_bound", flow.monotone_step_bound),
         ),
         "docs/theory.md#p3",
+        (Tightness("ratio", "p3_bounds_real", 0.99, SMALL_ETA + ", e = 0", component=1),
+         Tightness("lower/K", "p3_bounds_real", 0.99, SMALL_ETA + ", e = 0", loosen=1 / 1.02,
+                   component=0)),
     ),
     Claim(
         "P4",
@@ -323,6 +341,14 @@ _CLAIMS = [
             ("weyl_extremal_eigenvalues", perturbed.weyl_extremal_eigenvalues),
         ),
         "docs/theory.md#p4",
+        (Tightness("ratio", "p4_bounds_real", 0.99, SMALL_ETA, component=0),
+         Tightness("(T1~+1)/(tau/eta)", "p4_bounds_real", 0.99,
+                   SMALL_ETA + ", Weyl-extremal E (t_r+1 = s_r+1 + e)", invert=True,
+                   loosen=1 / 1.02, component=1),
+         Tightness("T0~/UB0_any", "p4_bounds_any_real", 0.99,
+                   SMALL_ETA + ", Weyl-extremal E (t_i = s_i - e)", component=0),
+         Tightness("e*/e_observed_hi", "critical_noise", None,
+                   "audit only: e* <= the upper end of the observed critical-noise bracket")),
     ),
     Claim(
         "P5",
@@ -337,6 +363,7 @@ _CLAIMS = [
             ("p5_error_bound", perturbed.p5_error_bound),
         ),
         "docs/theory.md#p5",
+        (Tightness("ratio", "p5_error_bound", None, "audit only (observed <= 0.49 of the bound)"),),
     ),
 ]
 

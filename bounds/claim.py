@@ -14,7 +14,7 @@ from typing import Callable, Mapping, Union
 
 import sympy as sp
 
-__all__ = ["Hypothesis", "Claim"]
+__all__ = ["Hypothesis", "Tightness", "Claim"]
 
 _Relational = (sp.core.relational.Relational, sp.And, sp.Or, sp.logic.boolalg.BooleanAtom)
 
@@ -42,6 +42,40 @@ class Hypothesis:
                 f"hypothesis {self.name}: relation must be a sympy relational or And/Or, "
                 f"got {type(self.relation).__name__}"
             )
+
+
+@dataclass(frozen=True)
+class Tightness:
+    """How tight a bound of a claim is known to be, and where a witness attains it.
+
+    ``key``: the outcome's ``ratio`` (``"ratio"``) or one of its ``extra_ratios``, as the
+    check reports it. ``value(x)`` maps it into (0, 1] (``invert`` for a lower bound
+    reported as observed/bound >= 1). ``bound``: the evaluator whose tightness this is
+    (``component``: which element of a tuple-valued evaluator); ``loosen``: the factor that
+    makes that evaluator weaker (1.02 for an upper bound, 1/1.02 for a lower one).
+    ``floor``: the value a witness search must reach (None: an audit only, no witness:
+    the value must never exceed 1). ``attained``: where the witnesses are.
+
+    >>> t = Tightness("ratio", "k1_lower", floor=0.99, invert=True, loosen=1 / 1.02,
+    ...               attained="eta -> 0")
+    >>> t.value(1.25), t.impossible(0.5), t.impossible(1.25)
+    (0.8, True, False)
+    """
+
+    key: str
+    bound: str
+    floor: float | None
+    attained: str
+    invert: bool = False
+    loosen: float = 1.02
+    component: int | None = None
+
+    def value(self, x: float) -> float:
+        return 1 / x if self.invert else x
+
+    def impossible(self, x: float, *, tol: float = 1e-12) -> bool:
+        """A value the bound excludes (tightness above 1 on a decided outcome)."""
+        return self.value(x) > 1 + tol
 
 
 class _LiveEvaluators(Mapping):
@@ -104,6 +138,7 @@ class Claim:
     conclusion: Union[sp.Basic, str]
     evaluators: Mapping[str, Callable] = field(default_factory=dict, hash=False, compare=False)
     docs: str = ""
+    tightness: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.hypotheses, tuple) or not all(
@@ -121,6 +156,10 @@ class Claim:
             if not callable(v):
                 raise ValueError(f"claim {self.id}: evaluator {k!r} is not callable")
         object.__setattr__(self, "evaluators", _LiveEvaluators(ev))
+        if not isinstance(self.tightness, tuple) or not all(
+            isinstance(t, Tightness) and t.bound in ev for t in self.tightness
+        ):
+            raise ValueError(f"claim {self.id}: tightness must be Tightness of its evaluators")
         if not self.docs.startswith("docs/theory.md#"):
             raise ValueError(f"claim {self.id}: docs must be an anchor 'docs/theory.md#...'")
 

@@ -1,9 +1,11 @@
 """The `dmf-verify` command (also `python -m verify`).
 
-Exit codes: 0 every check decided and nothing failed; 1 some claim FAILed; 2 bad usage or
-bad input (one line on stderr); 3 nothing failed but some verdict stayed UNDECIDED at the
-highest precision tried. `dmf-verify check` uses the same codes for its one verdict
-(0 PASS or N/A).
+Exit codes: 0 every check decided and nothing failed; 1 some claim FAILed (a failed
+instance, or an impossible audit value such as a tightness above 1 or an N/A from a builder
+that promises admissible instances); 2 bad usage or bad input (one line on stderr); 3 nothing
+failed but some verdict stayed UNDECIDED at the highest precision tried; 4 everything passed
+but some bound is LOOSE (its tightness witness search stayed below the declared floor).
+`dmf-verify check` uses the same codes for its one verdict (0 PASS or N/A).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from verify import __version__
 
 __all__ = ["main", "build_parser", "UsageError"]
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED, EXIT_LOOSE = 0, 1, 2, 3, 4
 
 
 class UsageError(Exception):
@@ -266,6 +268,8 @@ def cmd_run(args) -> int:
     from verify.report import render_markdown, render_table, summarize, to_json
     from verify.sampling import PROFILES, sample_instances
     from verify.shrink import SHRINK_FIRST, counterexamples
+    from verify.checks import FAIL
+    from verify.witness import LOOSE, audit, witnesses
 
     ids = list(CHECKS)
     if args.claim:
@@ -288,7 +292,9 @@ def cmd_run(args) -> int:
         repro = counterexamples(cid, outcomes, dps=args.dps, max_dps=args.max_dps,
                                 shrink_first=0 if args.no_shrink else SHRINK_FIRST)
         rows.append(summarize(cid, _claim_name(cid), outcomes, dps=args.dps, seed=args.seed,
-                              counterexamples=repro))
+                              counterexamples=repro, audit=audit(cid, outcomes),
+                              witnesses=witnesses(cid, outcomes, dps=args.dps,
+                                                  max_dps=args.max_dps)))
     elapsed = time.perf_counter() - start
     meta = {"profile": args.profile, "seed": args.seed, "dps": args.dps,
             "max_dps": args.max_dps, "seconds": round(elapsed, 2),
@@ -307,10 +313,12 @@ def cmd_run(args) -> int:
         print(render_table(rows))
         print(f"{total} checks in {elapsed:.1f} s (profile {args.profile}, seed {args.seed}, "
               f"dps {args.dps})")
-    if any(r.failed for r in rows):
+    if any(r.status == FAIL for r in rows):
         return EXIT_FAIL
     if any(r.undecided for r in rows):
         return EXIT_UNDECIDED
+    if any(r.status == LOOSE for r in rows):
+        return EXIT_LOOSE
     return EXIT_OK
 
 

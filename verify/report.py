@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from verify.checks import FAIL, NOT_APPLICABLE, PASS, UNDECIDED, Outcome
+from verify.witness import LOOSE
 
 __all__ = ["ClaimSummary", "summarize", "tightness", "render_table", "render_markdown",
-           "render_counterexamples", "to_json"]
+           "render_counterexamples", "render_witnesses", "to_json"]
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,26 @@ class ClaimSummary:
     tightness: dict | None = None
     # one record per FAIL / UNDECIDED outcome, with its repro command (verify.shrink.counterexamples)
     counterexamples: tuple = ()
+    # tightness witness searches (verify.witness.WitnessResult) and audit failures (messages)
+    witnesses: tuple = ()
+    audit: tuple = ()
+
+    @property
+    def loose(self) -> bool:
+        """Some declared tightness floor was not reached by its witness search."""
+        return any(not w.reached for w in self.witnesses)
 
     @property
     def status(self) -> str:
-        if self.failed:
+        """FAIL (a failed instance or an impossible audit value), UNDECIDED, LOOSE (every
+        verdict decided and passed, but a bound is weaker than its declared tightness), PASS,
+        or N/A (no decided instance: never PASS)."""
+        if self.failed or self.audit:
             return FAIL
         if self.undecided:
             return UNDECIDED
+        if self.passed and self.loose:
+            return LOOSE
         return PASS if self.passed else NOT_APPLICABLE
 
 
@@ -67,7 +81,8 @@ def tightness(outcomes: Sequence[Outcome]) -> dict | None:
 
 
 def summarize(claim_id: str, name: str, outcomes: Sequence[Outcome], *, dps: int,
-              seed: int, counterexamples: Sequence[dict] = ()) -> ClaimSummary:
+              seed: int, counterexamples: Sequence[dict] = (), witnesses: Sequence = (),
+              audit: Sequence[str] = ()) -> ClaimSummary:
     """Aggregate outcomes; the worst instance is the failing one with least slack, else the
     decided one with least slack. ``counterexamples``: the records of
     :func:`verify.shrink.counterexamples`, kept as they are."""
@@ -81,6 +96,7 @@ def summarize(claim_id: str, name: str, outcomes: Sequence[Outcome], *, dps: int
         worst_instance=None if worst is None else dict(worst.instance),
         dps=max((o.dps for o in outcomes), default=dps), seed=seed,
         tightness=tightness(outcomes), counterexamples=tuple(counterexamples),
+        witnesses=tuple(witnesses), audit=tuple(audit),
     )
 
 
@@ -116,8 +132,33 @@ def render_table(rows: Sequence[ClaimSummary]) -> str:
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     out = [line(head), line(["-" * w for w in widths])]
     out += [line(b) for b in body]
-    extra = render_counterexamples(rows)
-    return "\n".join(out) + ("\n\n" + extra if extra else "")
+    for extra in (render_witnesses(rows), render_counterexamples(rows)):
+        if extra:
+            out += ["", extra]
+    return "\n".join(out)
+
+
+def render_witnesses(rows: Sequence[ClaimSummary], *, markdown: bool = False) -> str:
+    """How far each tightness witness got (best value against its floor), and the audit
+    failures; "" when no row has either."""
+    lines = []
+    for r in rows:
+        for w in r.witnesses:
+            best = "none" if w.best is None else f"{w.best:.6g}"
+            mark = "reached" if w.reached else "LOOSE: not reached"
+            lines.append(f"{r.id} {w.key} ({w.bound}): best {best}, floor {w.floor:g}, "
+                         f"{mark} ({w.tried} corner instances; {w.attained})")
+            if not w.reached and w.instance is not None:
+                from verify.shrink import repro_command
+
+                lines.append(f"  best witness: {repro_command(r.id, w.instance, dps=r.dps)}")
+        for msg in r.audit:
+            lines.append(f"{r.id} audit FAIL: {msg}")
+    if not lines:
+        return ""
+    if markdown:
+        return "\n".join(["## Tightness witnesses and audits", ""] + [f"- {x}" for x in lines])
+    return "\n".join(["Tightness witnesses (best value / floor) and audits:", *lines])
 
 
 def _repro_entries(row: ClaimSummary) -> list[dict]:
@@ -175,9 +216,9 @@ def render_markdown(rows: Sequence[ClaimSummary], *, header: str = "") -> str:
                                       str(r.failed), str(r.undecided), str(r.not_applicable),
                                       _fmt_slack(r.min_slack), _fmt_tight(r.tightness),
                                       _fmt_extra(r.tightness), r.status]) + " |")
-    extra = render_counterexamples(rows, markdown=True)
-    if extra:
-        out += ["", extra]
+    for extra in (render_witnesses(rows, markdown=True), render_counterexamples(rows, markdown=True)):
+        if extra:
+            out += ["", extra]
     return "\n".join(out) + "\n"
 
 
@@ -200,6 +241,7 @@ def to_json(rows: Sequence[ClaimSummary], *, meta: dict) -> str:
             "min_slack": r.min_slack, "worst_instance": r.worst_instance, "dps": r.dps,
             "seed": r.seed, "tightness": r.tightness, "status": r.status,
             "counterexamples": list(r.counterexamples),
+            "witnesses": [w.as_dict() for w in r.witnesses], "audit": list(r.audit),
         }
         for r in rows
     ]

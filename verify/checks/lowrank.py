@@ -122,10 +122,12 @@ def observe_interval(N, s, r, eps, theta, alpha, eta, *, dps, max_steps) -> Inte
 
 
 def _steps_for(B, L):
-    """Run long enough to decide both bounds: past ceil(B) for T0 and past L for T1."""
+    """Run long enough to decide both bounds, past ceil(B) for T0 and a quarter past L for
+    T1: the crossing is then observed even where LB1 is 25 % below it, so the tightness
+    T1/LB1 is measured (and a weakened LB1 shows as LOOSE, not as a missing ratio)."""
     top = mpmath.floor(B) + 3
     if mpmath.isfinite(L):
-        top = max(top, mpmath.floor(L) + 3)
+        top = max(top, mpmath.floor(L * mpmath.mpf("1.25")) + 10)
     return int(top)
 
 

@@ -422,10 +422,13 @@ def check_p3(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
             notes.insert(0, "hypotheses NOT enforced; failing: " + "; ".join(fails))
         verdict, slack = _combine(parts)
         obsd = {"K": str(K)}
+        extra = {}
         if want_lower:
             obsd["K/lower"] = _s(K / lower, 6)
+            if K > 0:
+                extra["lower/K"] = float(lower / K)
         return Outcome("P3", verdict, slack, dps, dict(inst), obsd, pred, note="; ".join(notes),
-                       ratio=ratio)
+                       ratio=ratio, extra_ratios=extra)
 
 
 # =======================================================================================
@@ -497,7 +500,10 @@ def check_p4(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         if lreal is not None:
             lreal = lreal / _tight(tighten, "T1")
         m = rel_margin(dps)
-        cap = max(int(mpmath.floor(B * (1 + m))) + 2 for B in (ub0, ub0any or 0, lreal or 0))
+        # past every T0 bound, and a quarter past the theta-crossing bound so that the
+        # crossing (and the tightness of LB1~) is observed where the bound is 25 % low
+        cap = max([int(mpmath.floor(B * (1 + m))) + 2 for B in (ub0, ub0any or 0)]
+                  + [int(mpmath.floor((lreal or 0) * mpmath.mpf("1.25"))) + 10])
         pred.update({"UB0_real": _s(ub0), "UB0_any_real": _s(ub0any) if ub0any is not None else
                      "n/a", "K_theta_lower": _s(lreal) if lreal is not None else "inf"})
         if cap > HARD_CAP:
@@ -581,7 +587,9 @@ def _critical_noise_tightness(P) -> dict:
     # critical noise is censored there, and a ratio against it would mean nothing
     if estar is None or seen is None or seen[1] is None or not seen[0] > 0:
         return {}
-    return {"e*/e_observed": float(estar / seen[0])}
+    # e_observed is bracketed: nonempty at seen[0], empty at seen[1]; e* above the lower end
+    # can be rounding of the bisection, above the upper end it contradicts the prediction
+    return {"e*/e_observed": float(estar / seen[0]), "e*/e_observed_hi": float(estar / seen[1])}
 
 
 def check_p5(inst, dps: int, *, tighten: Mapping[str, float] | None = None,

@@ -24,6 +24,7 @@ from verify.specs.params import Param, Spec
 __all__ = [
     # registry
     "SPECS",
+    "WITNESSES",
     "spec_for",
     "build",
     # types
@@ -33,6 +34,11 @@ __all__ = [
 
 SPECS: Mapping[str, Spec] = MappingProxyType(
     {**reduction.SPECS, **flow.SPECS, **lowrank.SPECS, **perturbed.SPECS})
+
+#: (claim ID, tightness key) -> instances walking toward the corner where the bound is
+#: attained (the floors are declared with the bounds, bounds.Claim.tightness)
+WITNESSES: Mapping[tuple[str, str], tuple[dict, ...]] = MappingProxyType(
+    {**reduction.WITNESSES, **flow.WITNESSES, **lowrank.WITNESSES, **perturbed.WITNESSES})
 
 
 def spec_for(claim_id: str) -> tuple[Param, ...]:

@@ -125,3 +125,21 @@ def _k3_instance(*, depth, t, alpha, d_position, eps):
 
 
 SPECS = _table.frozen()
+
+
+# ---------------------------------------------------------------------------------------
+# tightness witnesses: instances walking toward the corner where a bound is attained
+# (bounds/__init__.py declares the floor each must reach; verify.witness runs the walk)
+
+_ETA_WALK = (0.1, 0.01, 0.001)
+
+WITNESSES = {
+    ("K1", "ratio"): tuple({"depth": N, "t": 1.0, "alpha": 0.3, "d": 0.3, "eta_fraction": f}
+                           for N in (3, 2) for f in _ETA_WALK),
+    ("K2", "ratio"): tuple({"depth": N, "t": 1.0, "alpha": 0.3, "d": 0.9, "eta_fraction": f}
+                           for N in (3, 2) for f in _ETA_WALK),
+    ("K3", "ratio"): tuple({"depth": N, "t": 1.0, "alpha": a, "d": 0.5, "eps": 0.1}
+                           for N in (3, 5) for a in (1e-2, 1e-3, 1e-4)),
+    ("K3", "lower/tau_d"): tuple({"depth": N, "t": 1.0, "alpha": a, "d": 0.5, "eps": 0.1}
+                                 for N in (3, 5) for a in (1e-2, 1e-3, 1e-4)),
+}

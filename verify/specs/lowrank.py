@@ -91,8 +91,9 @@ def _lowrank_instance(*, depth, n, r_position, shape, gap, top, eps, theta_mode,
             "alpha": alpha, "eta_fraction": eta_fraction}
 
 
-for _cid in ("L1", "L2"):
-    _table.add(_cid, *_L_PARAMS)(_lowrank_instance)
+_table.add("L1", *_L_PARAMS)(_lowrank_instance)
+_table.add("L2", *_L_PARAMS, may_be_na="the observed interval [T0, T1] may be empty "
+           "(L1's spectral condition is not assumed)")(_lowrank_instance)
 
 
 def critical_second_eigenvalue(s1, eps, theta_position, alpha, eta, N, *, iters=50):
@@ -146,6 +147,8 @@ def critical_second_eigenvalue(s1, eps, theta_position, alpha, eta, N, *, iters=
     Param("theta_position", "float", 0.05, 1.0),
     Param("margin", "float", 0.0, 1.0),
     Param("eta_fraction", "float", 0.05, 1.0),
+    may_be_na="instances straddle the critical ratio of L1's condition, so some lie below "
+              "the L3 threshold by design",
 )
 def _l3_instance(*, depth, top, eps, alpha_position, theta_position, margin, eta_fraction):
     """Rank one, s_1 = top, s_1/s_2 = c* x 0.8 x 5^margin around the critical ratio
@@ -176,3 +179,18 @@ def _l3_instance(*, depth, top, eps, alpha_position, theta_position, margin, eta
 
 
 SPECS = _table.frozen()
+
+
+# ---------------------------------------------------------------------------------------
+# tightness witnesses (see verify.specs.flow.WITNESSES)
+
+_L1_CORNER = {"depth": 3, "spectrum": [1.0, 0.3], "r": 1, "eps": 0.1, "theta": 0.05,
+              "alpha": 0.3}
+
+WITNESSES = {
+    ("L1", "ratio"): tuple(dict(_L1_CORNER, eta_fraction=f) for f in (0.1, 0.01, 0.001)),
+    ("L1", "T1/LB1"): tuple(dict(_L1_CORNER, eta_fraction=f) for f in (0.1, 0.01, 0.001)),
+    ("L2", "ratio"): tuple({"depth": 3, "spectrum": [1.0, 0.01], "r": 1, "eps": 0.1,
+                            "theta": 0.005, "alpha": 0.1, "eta_fraction": f}
+                           for f in (0.1, 0.03, 0.01)),
+}

@@ -58,6 +58,9 @@ class Spec:
     claim: str
     params: tuple[Param, ...]
     builder: Callable[..., dict]
+    #: why the builder may yield N/A instances ("" promises admissible ones: an N/A is then
+    #: a defect of the builder, reported as a failure by verify.witness.audit)
+    may_be_na: str = ""
 
 
 class SpecTable:
@@ -75,11 +78,11 @@ class SpecTable:
     def __init__(self):
         self._specs: dict[str, Spec] = {}
 
-    def add(self, claim_id: str, *params: Param):
+    def add(self, claim_id: str, *params: Param, may_be_na: str = ""):
         def deco(fn):
             if claim_id in self._specs:
                 raise ValueError(f"claim {claim_id} already has an instance spec")
-            self._specs[claim_id] = Spec(claim_id, tuple(params), fn)
+            self._specs[claim_id] = Spec(claim_id, tuple(params), fn, may_be_na)
             return fn
 
         return deco

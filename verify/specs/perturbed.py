@@ -232,3 +232,26 @@ def _p5(**raw):
 
 
 SPECS = _table.frozen()
+
+
+# ---------------------------------------------------------------------------------------
+# tightness witnesses (see verify.specs.flow.WITNESSES)
+
+_ETA_WALK = (0.1, 0.01, 0.001)
+_P1_CORNER = {"n": 1, "depth": 3, "spectrum": [1.0], "seed": 0, "e": 0.0,
+              "noise_kind": "random", "r": 0, "alpha": 0.3, "delta": 1e-3}
+_P3_CORNER = {"depth": 3, "s": 1.0, "d": 0.3, "e": 0.0, "t_source": "interval", "t_frac": 0.5,
+              "alpha": 0.3}
+# Weyl-extremal E: t_1 = s_1 - e, t_2 = s_2 + e; theta below (s_2 + e)(N-1)/(2N-1) = 0.06
+_P4_CORNER = {"n": 2, "depth": 3, "spectrum": [1.0, 0.05], "r": 1, "seed": 0, "e": 0.1,
+              "noise_kind": "worst", "eps": 0.01, "theta": 0.03, "alpha": 0.2}
+
+WITNESSES = {
+    ("P1", "ratio"): tuple(dict(_P1_CORNER, eta_fraction=f) for f in _ETA_WALK),
+    ("P1", "||P(K)-Y_+||/bound"): tuple(dict(_P1_CORNER, eta_fraction=f) for f in _ETA_WALK),
+    ("P3", "ratio"): tuple(dict(_P3_CORNER, eta_fraction=f) for f in _ETA_WALK),
+    ("P3", "lower/K"): tuple(dict(_P3_CORNER, eta_fraction=f) for f in _ETA_WALK),
+    ("P4", "ratio"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
+    ("P4", "(T1~+1)/(tau/eta)"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
+    ("P4", "T0~/UB0_any"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
+}

@@ -28,3 +28,5 @@ def _r1(*, n, depth, spectrum, seed, noise, alpha, eta_fraction, steps):
 
 
 SPECS = _table.frozen()
+
+WITNESSES: dict = {}
