@@ -54,7 +54,11 @@ def test_run_json_report_lists_every_field_needed_to_rerun(capsys, tmp_path):
         for key in ("id", "name", "instances", "passed", "failed", "undecided", "min_slack",
                     "worst_instance", "dps", "seed"):
             assert key in c
-        assert c["seed"] == 5 and c["instances"] == 3
+        # 3 sampled instances (quick) and the claim's hard corners, in every profile
+        from verify.specs import corners
+
+        assert c["seed"] == 5 and c["corners"] == len(corners(c["id"])) > 0
+        assert c["instances"] == 3 + c["corners"]
     assert "| K2 |" in md.read_text()
 
 

@@ -27,9 +27,9 @@ def _loosened(t, original):
         v = original(*args, **kw)
         if t.component is None:
             return v * t.loosen
-        v = list(v)
-        v[t.component] = v[t.component] * t.loosen
-        return tuple(v)
+        vals = list(v)
+        vals[t.component] = vals[t.component] * t.loosen
+        return type(v)(*vals) if hasattr(v, "_fields") else tuple(vals)
 
     return weaker
 

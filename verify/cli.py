@@ -269,6 +269,7 @@ def cmd_run(args) -> int:
     from verify.sampling import PROFILES, sample_instances
     from verify.shrink import SHRINK_FIRST, counterexamples
     from verify.checks import FAIL
+    from verify.specs import corners
     from verify.witness import LOOSE, audit, witnesses
 
     ids = list(CHECKS)
@@ -278,21 +279,24 @@ def cmd_run(args) -> int:
             raise UsageError(f"unknown claim ID {', '.join(unknown)}; known: {', '.join(ids)}")
         ids = [c for c in ids if c in args.claim]
     count = PROFILES[args.profile]
-    plan = [(cid, sample_instances(cid, count, seed=args.seed)) for cid in ids]
-    total = sum(len(insts) for _, insts in plan)
+    # sampled instances, then the claim's hard corners (every profile)
+    plan = [(cid, sample_instances(cid, count, seed=args.seed), corners(cid)) for cid in ids]
+    total = sum(len(insts) + len(cs) for _, insts, cs in plan)
     show = not args.no_progress and sys.stderr.isatty()
     start = time.perf_counter()
     rows, done = [], 0
-    for cid, insts in plan:
+    for cid, insts, cs in plan:
         outcomes = []
-        for inst in insts:
+        for inst in list(insts) + [c.instance for c in cs]:
             outcomes.append(check(cid, inst, dps=args.dps, max_dps=args.max_dps))
             done += 1
             _progress(done, total, cid, enabled=show, start=start)
+        sampled, corner_pairs = outcomes[:len(insts)], list(zip(cs, outcomes[len(insts):]))
         repro = counterexamples(cid, outcomes, dps=args.dps, max_dps=args.max_dps,
                                 shrink_first=0 if args.no_shrink else SHRINK_FIRST)
         rows.append(summarize(cid, _claim_name(cid), outcomes, dps=args.dps, seed=args.seed,
-                              counterexamples=repro, audit=audit(cid, outcomes),
+                              counterexamples=repro,
+                              audit=audit(cid, sampled, corner_pairs), corners=len(cs),
                               witnesses=witnesses(cid, outcomes, dps=args.dps,
                                                   max_dps=args.max_dps)))
     elapsed = time.perf_counter() - start

@@ -35,6 +35,8 @@ class ClaimSummary:
     # tightness witness searches (verify.witness.WitnessResult) and audit failures (messages)
     witnesses: tuple = ()
     audit: tuple = ()
+    # how many of the instances are the claim's hard corners (verify.specs.corners)
+    corners: int = 0
 
     @property
     def loose(self) -> bool:
@@ -82,7 +84,7 @@ def tightness(outcomes: Sequence[Outcome]) -> dict | None:
 
 def summarize(claim_id: str, name: str, outcomes: Sequence[Outcome], *, dps: int,
               seed: int, counterexamples: Sequence[dict] = (), witnesses: Sequence = (),
-              audit: Sequence[str] = ()) -> ClaimSummary:
+              audit: Sequence[str] = (), corners: int = 0) -> ClaimSummary:
     """Aggregate outcomes; the worst instance is the failing one with least slack, else the
     decided one with least slack. ``counterexamples``: the records of
     :func:`verify.shrink.counterexamples`, kept as they are."""
@@ -96,7 +98,7 @@ def summarize(claim_id: str, name: str, outcomes: Sequence[Outcome], *, dps: int
         worst_instance=None if worst is None else dict(worst.instance),
         dps=max((o.dps for o in outcomes), default=dps), seed=seed,
         tightness=tightness(outcomes), counterexamples=tuple(counterexamples),
-        witnesses=tuple(witnesses), audit=tuple(audit),
+        witnesses=tuple(witnesses), audit=tuple(audit), corners=corners,
     )
 
 
@@ -242,6 +244,7 @@ def to_json(rows: Sequence[ClaimSummary], *, meta: dict) -> str:
             "seed": r.seed, "tightness": r.tightness, "status": r.status,
             "counterexamples": list(r.counterexamples),
             "witnesses": [w.as_dict() for w in r.witnesses], "audit": list(r.audit),
+            "corners": r.corners,
         }
         for r in rows
     ]

@@ -98,13 +98,21 @@ def witnesses(claim_id: str, outcomes: Sequence = (), *, dps: int = 50,
                  for t in get_claim(claim_id).tightness if t.floor is not None)
 
 
-def audit(claim_id: str, outcomes: Sequence) -> tuple[str, ...]:
-    """Impossible values among the outcomes, as messages (empty: none)."""
+def audit(claim_id: str, outcomes: Sequence, corners: Sequence = ()) -> tuple[str, ...]:
+    """Impossible values among the outcomes, as messages (empty: none). ``outcomes``: of the
+    sampled instances; ``corners``: (Corner, Outcome) pairs of the claim's hard corners (a
+    corner expected N/A must be N/A: its hypothesis fails exactly; one expected decided
+    must not be)."""
     from bounds import get_claim
     from verify.checks import FAIL, NOT_APPLICABLE, PASS
     from verify.specs import SPECS
 
     msgs = []
+    for c, o in corners:
+        if c.expect == "na" and o.verdict != NOT_APPLICABLE:
+            msgs.append(f"corner '{c.why}' breaks a hypothesis exactly, yet the check gave "
+                        f"{o.verdict}: a hypothesis evaluator admits it ({dict(o.instance)})")
+    outcomes = list(outcomes) + [o for c, o in corners if c.expect == "decided"]
     for t in get_claim(claim_id).tightness:
         for o in outcomes:
             x = o.ratio if t.key == "ratio" else o.extra_ratios.get(t.key)

@@ -234,6 +234,9 @@ def o1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
                                lambda h: monotone_step_holds(tp, h, N))
         if require_hypotheses and not ev["o1_hypotheses"](t, tp, alpha, eta, N):
             return _na("O1", inst, dps, "t <= t', alpha^N <= t', step bound for t'")
+        if t == tp:  # the same binary input: identical trajectories, x_k(t) = x_k(t') exactly
+            return Outcome("O1", PASS, 0.0, dps, dict(inst), observed={"steps_compared": "all"},
+                           note="t = t': the two trajectories are identical (decided exactly)")
         K = O1_STEPS
         run = simulate_reduced([t, tp], depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=K,
                                checkpoints=range(K + 1), stop_when_settled=False)

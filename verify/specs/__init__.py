@@ -19,17 +19,19 @@ from types import MappingProxyType
 from typing import Mapping
 
 from verify.specs import flow, lowrank, perturbed, reduction
-from verify.specs.params import Param, Spec
+from verify.specs.params import Corner, Param, Spec
 
 __all__ = [
     # registry
     "SPECS",
     "WITNESSES",
+    "corners",
     "spec_for",
     "build",
     # types
     "Param",
     "Spec",
+    "Corner",
 ]
 
 SPECS: Mapping[str, Spec] = MappingProxyType(
@@ -39,6 +41,29 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
 #: attained (the floors are declared with the bounds, bounds.Claim.tightness)
 WITNESSES: Mapping[tuple[str, str], tuple[dict, ...]] = MappingProxyType(
     {**reduction.WITNESSES, **flow.WITNESSES, **lowrank.WITNESSES, **perturbed.WITNESSES})
+
+
+def corners(claim_id: str) -> tuple:
+    """The hard corners of a claim (verify.specs.params.Corner), checked by `run` in every
+    profile: the family's declared corners, then its witness walks (admissible instances
+    where the bounds are nearly attained, so a bound tightened by 2 % fails there)."""
+    global _CORNERS
+    if _CORNERS is None:  # built on first use: one corner simulates 1000 steps to place a level
+        table = {}
+        for fam in (reduction, flow, lowrank, perturbed):
+            for cid, cs in fam.corners().items():
+                table.setdefault(cid, []).extend(cs)
+        for (cid, key), insts in WITNESSES.items():
+            for inst in insts:
+                if all(c.instance != inst for c in table.get(cid, ())):
+                    table.setdefault(cid, []).append(Corner(inst, "decided", f"witness walk of {key}"))
+        _CORNERS = {cid: tuple(cs) for cid, cs in table.items()}
+    if claim_id not in SPECS:
+        raise ValueError(f"no instance spec for claim {claim_id!r}; known: {', '.join(SPECS)}")
+    return _CORNERS.get(claim_id, ())
+
+
+_CORNERS = None
 
 
 def spec_for(claim_id: str) -> tuple[Param, ...]:

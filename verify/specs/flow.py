@@ -143,3 +143,73 @@ WITNESSES = {
     ("K3", "lower/tau_d"): tuple({"depth": N, "t": 1.0, "alpha": a, "d": 0.5, "eps": 0.1}
                                  for N in (3, 5) for a in (1e-2, 1e-3, 1e-4)),
 }
+
+
+# ---------------------------------------------------------------------------------------
+# hard corners, checked in every profile (verify.specs.corners)
+
+
+def _level_on_iterate(t, alpha, eta_fraction, N, k, *, digits=60):
+    """x_k^N of the scalar trajectory as a decimal string of ``digits`` digits: a level
+    placed on a computed iterate, where the hitting step is decided only at more digits
+    than the level carries (the check must escalate, never guess)."""
+    import mpmath
+
+    from bounds.flow import monotone_step_bound
+    from verify.engine import simulate_reduced
+
+    with mpmath.workdps(digits + 20):
+        eta = mpmath.mpf(eta_fraction) * monotone_step_bound(t, N)
+        run = simulate_reduced([t], depth=N, alpha=alpha, eta=eta, dps=digits + 20,
+                               max_steps=k, checkpoints=[k], stop_when_settled=False)
+        return mpmath.nstr(run.checkpoints[k][0] ** N, digits)
+
+
+def corners():
+    from verify.specs.params import Corner
+
+    on_iterate = _level_on_iterate(1.0, 0.3, 0.01, 3, 1000)  # ~0.7: in K2's range
+    in_k1_range = _level_on_iterate(1.0, 0.3, 0.003, 3, 1000)  # ~0.074 <= t (N-1)/(2N-1)
+    return {
+        "S1": (Corner({"depth": 8, "t": 1.0, "eta_fraction": 1.0, "alpha": 0.5}, "decided",
+                      "N = 8, eta at its bound"),
+               Corner({"depth": 2, "t": 1.0, "eta_fraction": 0.97, "alpha": 1e-4}, "decided",
+                      "tiny alpha, eta near its bound"),
+               Corner({"depth": 3, "t": 1.0, "eta_fraction": 1.5, "alpha": 0.3}, "na",
+                      "eta 1.5 x the step bound: overshoot above t^(1/N)")),
+        "S2": (Corner({"depth": 3, "t": 1.0, "q": 1.99, "alpha": 0.5}, "decided",
+                      "q just below 2 (overshoot regime)"),
+               Corner({"depth": 3, "t": 1.0, "q": 2.01, "alpha": 0.5}, "decided",
+                      "q just above 2 (repelling fixed point)"),
+               Corner({"depth": 8, "t": 1.0, "q": 1.5, "alpha": 0.7}, "decided", "N = 8")),
+        "S3": (Corner({"depth": 8, "t": -0.5, "alpha": 0.9, "eta_fraction": 0.999}, "decided",
+                      "N = 8, eta at 0.999 of the positivity bound"),
+               Corner({"depth": 3, "t": -1.0, "alpha": 1.0, "eta_fraction": 1.5}, "na",
+                      "eta 1.5 x the positivity bound: x_k leaves (0, alpha]"),
+               Corner({"depth": 3, "t": 0.0, "alpha": 1.0, "eta_fraction": 1.5}, "na",
+                      "t = 0, eta 1.5 x the positivity bound")),
+        "O1": (Corner({"depth": 3, "t": 0.5, "t_prime": 0.5, "alpha": 0.3, "eta_fraction": 1.0},
+                      "decided", "exact tie t = t' (identical trajectories): decided exactly"),
+               Corner({"depth": 2, "t": 1.0, "t_prime": 0.5, "alpha": 0.3, "eta_fraction": 0.5},
+                      "na", "targets in the wrong order, t > t'")),
+        "K1": (Corner({"depth": 8, "t": 1.0, "eta_fraction": 1.0, "alpha": 0.6, "d": 0.3},
+                      "decided", "N = 8, eta at its bound"),
+               Corner({"depth": 3, "t": 1.0, "eta_fraction": 0.003, "alpha": 0.3,
+                       "d": in_k1_range}, "decided",
+                      "level on the computed iterate x_1000^N (60 digits)"),
+               Corner({"depth": 3, "t": 1.0, "eta_fraction": 0.5, "alpha": 0.5, "d": 0.125},
+                      "na", "exact tie d = alpha^N", drop_fails=False),
+               Corner({"depth": 2, "t": 1.0, "eta_fraction": 0.5, "alpha": 0.1, "d": 0.999},
+                      "na", "level beyond h_t's increasing range")),
+        "K2": (Corner({"depth": 8, "t": 1.0, "eta_fraction": 1.0, "alpha": 0.6, "d": 0.9},
+                      "decided", "N = 8, eta at its bound"),
+               Corner({"depth": 3, "t": 1.0, "eta_fraction": 0.01, "alpha": 0.3,
+                       "d": on_iterate}, "decided",
+                      "level on the computed iterate x_1000^N (60 digits)")),
+        "K3": (Corner({"depth": 8, "t": 1.0, "alpha": 0.9 ** 0.125 * 0.999, "d": 0.95,
+                       "eps": 0.1}, "decided", "N = 8, alpha^N near (1-eps) t"),
+               Corner({"depth": 3, "t": 1.0, "alpha": 1e-3, "d": 0.5, "eps": 1e-8}, "decided",
+                      "eps = 1e-8"),
+               Corner({"depth": 2, "t": 1.0, "alpha": 0.1, "d": 0.5, "eps": 0.1}, "na",
+                      "N = 2 (K3 needs N >= 3)", drop_fails=False)),
+    }

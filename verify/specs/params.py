@@ -20,6 +20,7 @@ __all__ = [
     "Param",
     "Spec",
     "SpecTable",
+    "Corner",
     # budgets
     "predicted_steps",
     "alpha_floor",
@@ -165,3 +166,24 @@ def log_interpolate(lo: float, hi: float, u: float) -> float:
     if hi <= lo:
         return hi
     return math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u)
+
+
+@dataclass(frozen=True)
+class Corner:
+    """A hard instance that `run` checks in every profile, beside the sampled ones.
+
+    ``expect``: ``"decided"`` (admissible: PASS or FAIL, never N/A) or ``"na"`` (a
+    hypothesis fails exactly: a check whose hypothesis evaluator admitted it is an audit
+    failure). ``drop_fails``: for an N/A corner, whether the conclusion fails there too (a
+    check that dropped the hypothesis would FAIL; False for exact ties where the conclusion
+    still holds). ``why``: what makes it hard.
+    """
+
+    instance: Mapping[str, object]
+    expect: str
+    why: str
+    drop_fails: bool = True
+
+    def __post_init__(self):
+        if self.expect not in ("decided", "na"):
+            raise ValueError(f"corner expect must be 'decided' or 'na', got {self.expect!r}")

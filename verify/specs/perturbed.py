@@ -23,9 +23,11 @@ _table = SpecTable()
 
 
 def _p3_predicted_steps(s, e, d, alpha, N, frac):
-    """Steps to reach d for the slowest paired eigenvalue t = s - e (eta from s + e)."""
+    """Steps the P3 check runs: to reach d for the slowest paired eigenvalue t = s - e (eta
+    from s + e), times (s-d)/(s-d-e), since the check simulates up to P3's upper bound, which
+    carries that factor (near e = s - d it is far above the actual hitting time)."""
     eta = frac / (N * (s + e) ** (2 - 2 / N))
-    return predicted_steps(s - e, d, alpha, eta, N, rate_target=s + e)
+    return predicted_steps(s - e, d, alpha, eta, N, rate_target=s + e) * (s - d) / (s - d - e)
 
 
 def _p1_eta_float(t, alpha, N):
@@ -247,6 +249,9 @@ _P4_CORNER = {"n": 2, "depth": 3, "spectrum": [1.0, 0.05], "r": 1, "seed": 0, "e
               "noise_kind": "worst", "eps": 0.01, "theta": 0.03, "alpha": 0.2}
 
 WITNESSES = {
+    # Y positive definite (E small against s_n): ||Y_+ - W||_2 = ||E||_2 = e
+    ("P2", "ratio"): ({"n": 3, "spectrum": [1.0, 0.8, 0.6], "seed": 1, "e": 0.1,
+                       "noise_kind": "random"},),
     ("P1", "ratio"): tuple(dict(_P1_CORNER, eta_fraction=f) for f in _ETA_WALK),
     ("P1", "||P(K)-Y_+||/bound"): tuple(dict(_P1_CORNER, eta_fraction=f) for f in _ETA_WALK),
     ("P3", "ratio"): tuple(dict(_P3_CORNER, eta_fraction=f) for f in _ETA_WALK),
@@ -255,3 +260,41 @@ WITNESSES = {
     ("P4", "(T1~+1)/(tau/eta)"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
     ("P4", "T0~/UB0_any"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
 }
+
+
+# ---------------------------------------------------------------------------------------
+# hard corners, checked in every profile (verify.specs.corners)
+
+
+def corners():
+    from verify.specs.params import Corner
+
+    big = [2.0 - 0.15 * i for i in range(11)] + [0.0]
+    p1 = {"n": 2, "depth": 2, "spectrum": [1.0, 0.0], "seed": 3, "e": 0.0,
+          "noise_kind": "random", "r": 0, "alpha": 0.1, "eta_fraction": 0.5, "delta": 1e-3}
+    p45 = {"n": 3, "depth": 3, "spectrum": [1.5, 1.0, 0.05], "r": 2, "seed": 4, "e": 0.1,
+           "noise_kind": "worst", "eps": 0.01, "theta": 0.02, "alpha": 0.2,
+           "eta_fraction": 0.95}
+    dropped = {"n": 2, "depth": 2, "spectrum": [1.0, 0.9], "r": 1, "seed": 0, "e": 0.01,
+               "noise_kind": "worst", "eps": 0.1, "theta": 0.95, "alpha": 0.1,
+               "eta_fraction": 2.5}
+    # alpha^N = 0.9 (1-eps)(s_r - e): H is not decreasing there, the W-only bounds do not apply
+    near = dict(p45, n=2, spectrum=[1.0, 0.05], r=1, e=0.05, theta=0.9,
+                alpha=(0.9 * 0.99 * 0.95) ** (1 / 3))
+    return {
+        "P1": (Corner({"n": 12, "depth": 3, "spectrum": big, "seed": 7, "e": 0.3,
+                       "noise_kind": "worst", "r": 6, "alpha": 0.3, "eta_fraction": 0.95,
+                       "delta": 1e-3}, "decided",
+                      "n = 12, Weyl-extremal E (a negative eigenvalue), eta at 0.95"),
+               Corner(dict(p1, eta_fraction=2.5), "na", "eta 2.5 x the step bound: overshoot")),
+        "P2": (Corner({"n": 12, "spectrum": big, "seed": 7, "e": 0.3, "noise_kind": "random"},
+                      "decided", "n = 12 with a zero eigenvalue"),),
+        "P3": (Corner({"depth": 3, "s": 1.0, "d": 0.3, "e": 0.69, "t_source": "interval",
+                       "t_frac": 0.0, "alpha": 0.3, "eta_fraction": 0.95}, "decided",
+                      "e at 0.99 of s - d, slowest paired eigenvalue t = s - e"),),
+        "P4": (Corner(p45, "decided", "r = 2, Weyl-extremal E, eta at 0.95"),
+               Corner(near, "decided", "alpha^N near (1-eps)(s_r - e): H not monotone"),
+               Corner(dropped, "na", "eta 2.5 x the step bound: x_r+1 overshoots theta"),
+               Corner(dict(dropped, eta_fraction=0.5, theta=0.005), "na", "theta < alpha^N")),
+        "P5": (Corner(p45, "decided", "r = 2, Weyl-extremal E, eta at 0.95"),),
+    }

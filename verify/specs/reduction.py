@@ -30,3 +30,11 @@ def _r1(*, n, depth, spectrum, seed, noise, alpha, eta_fraction, steps):
 SPECS = _table.frozen()
 
 WITNESSES: dict = {}
+
+
+def corners():
+    from verify.specs.params import Corner
+
+    return {"R1": (Corner({"n": 6, "depth": 3, "spectrum": [2.0, 1.5, 1.0, 0.5, 0.2, 0.0],
+                           "seed": 11, "noise": 0.3, "alpha": 0.3, "eta_fraction": 0.95,
+                           "steps": 20}, "decided", "n = 6 with a zero eigenvalue"),)}
