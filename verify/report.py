@@ -149,7 +149,7 @@ def render_witnesses(rows: Sequence[ClaimSummary], *, markdown: bool = False) ->
             best = "none" if w.best is None else f"{w.best:.6g}"
             mark = "reached" if w.reached else "LOOSE: not reached"
             lines.append(f"{r.id} {w.key} ({w.bound}): best {best}, floor {w.floor:g}, "
-                         f"{mark} ({w.tried} corner instances; {w.attained})")
+                         f"{mark} ({w.tried} more instances run; where: {w.attained})")
             if not w.reached and w.instance is not None:
                 from verify.shrink import repro_command
 

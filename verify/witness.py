@@ -32,7 +32,7 @@ LOOSE = "LOOSE"
 @dataclass(frozen=True)
 class WitnessResult:
     """How far a witness search got: the best tightness value seen (None: no instance gave
-    one), the instance that gave it, how many corner instances were run, and whether the
+    one), the instance that gave it, how many more walk instances were run, and whether the
     declared floor was reached."""
 
     claim: str
