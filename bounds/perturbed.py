@@ -278,17 +278,7 @@ def p3_bounds(s, e, d, alpha, eta, N):
     ...     print(mpmath.nstr(lo, 10), up)
     3.856442163 8
     """
-    N = _check_N(N)
-    s = _positive(s, "s")
-    e = _nonneg(e, "e")
-    d = _mpf(d, "d")
-    alpha = _positive(alpha, "alpha")
-    eta = _positive(eta, "eta")
-    if not (e < s - d):
-        raise ValueError("P3 needs e < s - d")
-    if not (alpha**N < d):
-        raise ValueError("P3 needs d > alpha^N")
-    lower, upper = p3_bounds_real(s, e, d, alpha, eta, N)
+    lower, upper = p3_bounds_real(s, e, d, alpha, eta, N)  # validates the inputs
     return lower, int(mpmath.ceil(upper))
 
 
