@@ -208,7 +208,7 @@ def corners():
     rank2 = {"depth": 3, "spectrum": [2.0, 1.0, 0.1], "r": 2, "eps": 0.1, "theta": 0.02,
              "alpha": 0.2, "eta_fraction": 1.0}
     return {
-        "L1": (Corner(rank2, "decided", "r = 2 with distinct rho(s_i), eta at its bound"),
+        "L1": (Corner(rank2, "decided", "r = 2 with distinct overshoot factors rho at s_1, s_2, eta at its bound"),
                Corner(dict(base, theta=0.3), "decided", "exact tie theta = s_r+1 (LB1 infinite)"),
                Corner(dict(base, depth=5, spectrum=[1.3, 0.2], alpha=0.3, eta_fraction=1.0),
                       "decided", "N = 5, eta at its bound"),
@@ -216,7 +216,7 @@ def corners():
                       "na", "eta 2.5 x the step bound: x_r+1 overshoots theta >= s_r+1"),
                Corner(dict(base, depth=2, spectrum=[1.0, 0.01], theta=0.02, alpha=0.2),
                       "na", "theta < alpha^N: T1 = -1")),
-        "L2": (Corner(rank2, "decided", "r = 2 with distinct rho(s_i), eta at its bound"),
+        "L2": (Corner(rank2, "decided", "r = 2 with distinct overshoot factors rho at s_1, s_2, eta at its bound"),
                Corner(dict(base, theta=0.3), "decided", "exact tie theta = s_r+1")),
         "L3": (Corner({"depth": 3, "spectrum": [1.0, 0.5414327980949876], "r": 1, "eps": 0.05,
                        "theta": 0.1082869699417898, "alpha": 0.0093623573235433,
