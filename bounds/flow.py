@@ -83,7 +83,9 @@ def _mpf(x, name):
             v = mpmath.mpf(x.strip())
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{name} is not a decimal number: {x!r}") from exc
-    elif isinstance(x, numbers.Real):  # numpy floats, Fractions, ...
+    elif isinstance(x, numbers.Rational):  # Fractions: exact quotient at the current precision
+        v = mpmath.mpf(int(x.numerator)) / int(x.denominator)
+    elif isinstance(x, numbers.Real):  # numpy floats, ...
         try:
             v = mpmath.mpf(x)
         except (ValueError, TypeError):

@@ -647,3 +647,17 @@ def test_hypothesis_evaluators_return_bool():
     assert k1_level_max(7, 4) == mpmath.mpf(3)
     assert rho(0, "0.3", 5) == 1
     assert flow.A(2) == 1
+
+
+def test_fractions_enter_at_full_precision_not_through_float():
+    """A Fraction is the exact quotient at the working precision (it used to go through
+    float: double precision only)."""
+    from fractions import Fraction
+
+    from bounds.flow import _mpf
+
+    with mpmath.workdps(50):
+        assert _mpf(Fraction(1, 3), "x") == mpmath.mpf(1) / 3
+        assert abs(_mpf(Fraction(1, 3), "x") - mpmath.mpf(float(Fraction(1, 3)))) > 1e-20
+        assert monotone_step_bound(Fraction(1, 3), 2) == 1 / (2 * (mpmath.mpf(1) / 3))
+
