@@ -24,7 +24,6 @@ from bounds.flow import (
     k2_upper_real,
     monotone_step_holds,
     rho,
-    tau,
 )
 
 __all__ = [

@@ -21,7 +21,6 @@ from bounds.flow import (
     _positive,
     _unit_open,
     k1_level_max,
-    k2_upper_real,
     monotone_step_holds,
     rho,
     s3_nonpositive_condition,
@@ -104,13 +103,7 @@ def p1_hypotheses(t_eigs, alpha, eta, N):
     >>> p1_hypotheses([4, '-0.5'], '0.1', '0.1', 2), p1_hypotheses([4, '-0.5'], '0.1', '0.2', 2)
     (True, False)
     """
-    N = _check_N(N)
-    tv = _eigs(t_eigs)
-    alpha = _positive(alpha, "alpha")
-    eta = _positive(eta, "eta")
-    if not (eta <= p1_step_bound(tv, alpha, N)):
-        return False
-    return all(s3_nonpositive_condition(ti, alpha, eta, N) for ti in tv if ti <= 0)
+    return not p1_hypothesis_failures(t_eigs, alpha, eta, N)
 
 
 def p1_step_limit(t_eigs, alpha, N):
@@ -241,15 +234,7 @@ def p3_hypotheses(s, e, d, alpha, eta, N):
     >>> p3_hypotheses(1, '0.1', '0.5', '0.1', '0.4', 2), p3_hypotheses(1, '0.6', '0.5', '0.1', '0.1', 2)
     (True, False)
     """
-    N = _check_N(N)
-    s = _nonneg(s, "s")
-    e = _nonneg(e, "e")
-    d = _mpf(d, "d")
-    alpha = _positive(alpha, "alpha")
-    eta = _positive(eta, "eta")
-    if not (alpha**N < d and e < s - d):
-        return False
-    return monotone_step_holds(s + e, eta, N)
+    return not p3_hypothesis_failures(s, e, d, alpha, eta, N)
 
 
 def p3_lower_hypotheses(s, e, d, alpha, eta, N):

@@ -3,7 +3,6 @@ bound loosened by 2 % comes out LOOSE (exit code 4), impossible values FAIL."""
 
 import importlib
 
-import mpmath
 import pytest
 
 from bounds import CLAIMS, get_claim

@@ -29,6 +29,7 @@ from verify.checks.verdict import (
     depth_of,
     escalate,
     evaluators,
+    monotone_step_eta,
     param,
     rel_margin,
     step_at_fraction,
@@ -52,6 +53,7 @@ __all__ = [
     "param",
     "depth_of",
     "step_at_fraction",
+    "monotone_step_eta",
     "evaluators",
     # the checker
     "CHECKS",

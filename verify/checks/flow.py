@@ -25,6 +25,7 @@ from verify.checks.verdict import (
     compare_le,
     depth_of,
     evaluators,
+    monotone_step_eta,
     param,
     rel_margin,
     step_at_fraction,
@@ -50,12 +51,8 @@ def _na(cid, inst, dps, why) -> Outcome:
 
 
 def _eta_monotone(cid, inst, t):
-    """eta = eta_fraction x the S1 step bound (the claim's ``monotone_step_bound``) at the
-    current precision, never rounded above the bound."""
-    N = depth_of(inst)
-    frac = param(inst, "eta_fraction", gt=0)
-    bound = evaluators(cid)["monotone_step_bound"](t, N)
-    return step_at_fraction(frac, bound, lambda h: monotone_step_holds(t, h, N))
+    """eta = eta_fraction x the S1 step bound for t (:func:`monotone_step_eta`)."""
+    return monotone_step_eta(cid, param(inst, "eta_fraction", gt=0), t, depth_of(inst))
 
 
 def _values_below(run, lane: int, steps, bound_fn):

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import mpmath
 
-from bounds.flow import monotone_step_holds
 from verify.checks.verdict import (
     FAIL,
     NOT_APPLICABLE,
@@ -23,9 +22,9 @@ from verify.checks.verdict import (
     compare_le,
     depth_of,
     evaluators,
+    monotone_step_eta,
     param,
     rel_margin,
-    step_at_fraction,
     worst_verdict,
 )
 from verify.engine import Event, simulate_reduced
@@ -79,9 +78,7 @@ def _params(cid, inst, dps):
         raise ValueError(f"instance field 'r' must be an integer in 1..{len(s) - 1}, got {r!r}")
     eps = param(inst, "eps", gt=0, lt=1)
     theta, alpha = param(inst, "theta", ge=0), param(inst, "alpha", gt=0)
-    frac = param(inst, "eta_fraction", gt=0)
-    bound = evaluators(cid)["monotone_step_bound"](s[0], N)
-    eta = step_at_fraction(frac, bound, lambda h: monotone_step_holds(s[0], h, N))
+    eta = monotone_step_eta(cid, param(inst, "eta_fraction", gt=0), s[0], N)
     return N, s, r, eps, theta, alpha, eta
 
 

@@ -169,8 +169,6 @@ def check_p1(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         frac = _num(inst, "eta_fraction", lo=0, lo_open=True)
         delta = _num(inst, "delta", lo=0, lo_open=True, hi=1, hi_open=True)
         t = list(obs.t)
-        n = len(t)
-        aN = alpha**N
         ev = evaluators("P1")
         eta = frac * ev["p1_step_limit"](t, alpha, N)
         fails = list(ev["p1_hypothesis_failures"](t, alpha, eta, N))

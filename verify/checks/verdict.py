@@ -40,6 +40,7 @@ __all__ = [
     "param",
     "depth_of",
     "step_at_fraction",
+    "monotone_step_eta",
     # the claim's evaluators (bounds/)
     "evaluators",
     # precision escalation
@@ -181,6 +182,16 @@ def step_at_fraction(fraction, bound, holds):
                 break
             eta *= shrink
     return eta
+
+
+def monotone_step_eta(claim_id: str, fraction, t, N):
+    """eta = fraction x the S1 step bound for target t (the claim's ``monotone_step_bound``
+    evaluator) at the current precision, never rounded above the bound (the rounded
+    relation ``monotone_step_holds`` decides)."""
+    from bounds.flow import monotone_step_holds
+
+    bound = evaluators(claim_id)["monotone_step_bound"](t, N)
+    return step_at_fraction(fraction, bound, lambda h: monotone_step_holds(t, h, N))
 
 
 def evaluators(claim_id: str):
