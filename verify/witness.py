@@ -78,9 +78,12 @@ def search_witness(claim_id: str, t, *, outcomes: Sequence = (), dps: int = 50,
         v = tightness_value(t, o)
         if v is not None and (best is None or v > best):
             best, where = v, dict(o.instance)
+    seen = [dict(o.instance) for o in outcomes]  # `run` checks the walks among its corners
     for inst in WITNESSES.get((claim_id, t.key), ()):
         if best is not None and best >= t.floor:
             break
+        if inst in seen:
+            continue
         tried += 1
         v = tightness_value(t, check(claim_id, inst, dps=dps, max_dps=max_dps))
         if v is not None and (best is None or v > best):

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from types import MappingProxyType
 from typing import Mapping
 
@@ -47,23 +48,23 @@ def corners(claim_id: str) -> tuple:
     """The hard corners of a claim (verify.specs.params.Corner), checked by `run` in every
     profile: the family's declared corners, then its witness walks (admissible instances
     where the bounds are nearly attained, so a bound tightened by 2 % fails there)."""
-    global _CORNERS
-    if _CORNERS is None:  # built on first use: one corner simulates 1000 steps to place a level
-        table = {}
-        for fam in (reduction, flow, lowrank, perturbed):
-            for cid, cs in fam.corners().items():
-                table.setdefault(cid, []).extend(cs)
-        for (cid, key), insts in WITNESSES.items():
-            for inst in insts:
-                if all(c.instance != inst for c in table.get(cid, ())):
-                    table.setdefault(cid, []).append(Corner(inst, "decided", f"witness walk of {key}"))
-        _CORNERS = {cid: tuple(cs) for cid, cs in table.items()}
     if claim_id not in SPECS:
         raise ValueError(f"no instance spec for claim {claim_id!r}; known: {', '.join(SPECS)}")
-    return _CORNERS.get(claim_id, ())
+    return _corner_table().get(claim_id, ())
 
 
-_CORNERS = None
+@functools.cache
+def _corner_table() -> dict:
+    """Built on first use (one corner simulates 1000 steps to place a level), then kept."""
+    table: dict[str, list] = {}
+    for fam in (reduction, flow, lowrank, perturbed):
+        for cid, cs in fam.corners().items():
+            table.setdefault(cid, []).extend(cs)
+    for (cid, key), insts in WITNESSES.items():
+        for inst in insts:
+            if all(c.instance != inst for c in table.get(cid, ())):
+                table.setdefault(cid, []).append(Corner(inst, "decided", f"witness walk of {key}"))
+    return {cid: tuple(cs) for cid, cs in table.items()}
 
 
 def spec_for(claim_id: str) -> tuple[Param, ...]:
