@@ -31,6 +31,9 @@ __all__ = [
     "Claim",
     "Hypothesis",
     "Tightness",
+    # definitions of the quantities the statements name
+    "DEFINITIONS",
+    "P4_ANY_HYPOTHESES",
     # modules
     "flow",
     "lowrank",
@@ -258,6 +261,9 @@ _CLAIMS = [
             ("monotone_step_bound", flow.monotone_step_bound),
         ),
         "docs/theory.md#l3",
+        (Tightness("c*/(s_r/s_r+1)", "l3_ratio_threshold", 0.99,
+                   "alpha -> 0 (N >= 3), s_r/s_{r+1} just above the threshold: c* (the exact "
+                   "ratio at which UB0 <= LB1 flips) over the instance's ratio"),),
     ),
     Claim(
         "P1",
@@ -350,8 +356,9 @@ _CLAIMS = [
                    loosen=1 / 1.02, component=1),
          Tightness("T0~/UB0_any", "p4_bounds_any_real", 0.99,
                    SMALL_ETA + ", Weyl-extremal E (t_i = s_i - e)", component=0),
-         Tightness("e*/e_observed_hi", "critical_noise", None,
-                   "audit only: e* <= the upper end of the observed critical-noise bracket")),
+         Tightness("e*/e_observed_hi", "critical_noise", 0.99,
+                   SMALL_ETA + ", Weyl-extremal E: e* over the upper end of the observed "
+                   "critical-noise bracket (width 0.1 %)", loosen=1 / 1.02)),
     ),
     Claim(
         "P5",
@@ -366,11 +373,56 @@ _CLAIMS = [
             ("p5_error_bound", perturbed.p5_error_bound),
         ),
         "docs/theory.md#p5",
-        (Tightness("ratio", "p5_error_bound", None, "audit only (observed <= 0.49 of the bound)"),),
+        (Tightness("ratio", "p5_error_bound", 0.49,
+                   "s_{r+1} = 0, E = -e on the top eigenvector, eps (s_1+e) and theta << e: the "
+                   "error at T0~ is ~ e + eps t_1, half the bound (0.4993 seen; the factor 2 "
+                   "of 2(e + s_{r+1}) is not known to be attained)"),),
     ),
 ]
 
 CLAIMS = MappingProxyType({c.id: c for c in _CLAIMS})
+
+# ---------------------------------------------------------------------------
+# definitions: the quantities the statements name as function symbols (rho, J_N, ...)
+# and the bounds they state in words, as SymPy expressions.  tests/test_definitions.py
+# evaluates each (SymPy evalf of the integrals; tau and rho through these definitions)
+# against its hand-written evaluator.
+# ---------------------------------------------------------------------------
+u_ = sp.Symbol("u", positive=True)
+c_ = sp.Symbol("c", positive=True)
+lo_ = sp.Symbol("lo", positive=True)
+
+RHO = (1 + eta * t**A_) ** (N - 1)
+J_N_INTEGRAL = sp.Integral(u_ ** (2 / N - 1) / (1 - u_), (u_, 0, 1 - eps))
+# H(t) = tau_t(alpha^N, (1-eps) t) is decreasing at t iff D(alpha^N/t) >= 0
+H_MARGIN = A_ * sp.Integral(u_ ** (-A_) / (1 - u_), (u_, c_, 1 - eps)) - c_ ** (1 - A_) / (1 - c_)
+
+DEFINITIONS = MappingProxyType({
+    # name: (free symbols in argument order, expression); evaluator in DEFINITION_EVALUATORS
+    "rho": ((t, eta), RHO),
+    "J_N": ((eps,), J_N_INTEGRAL),
+    "h_decreasing_margin": ((t, alpha, eps), H_MARGIN.subs(c_, alpha**N / t)),
+    # K3 upper part: tau_t(alpha^N, (1-eps) t) <= this
+    "k3_upper": ((t, eps, alpha), alpha ** (-(N - 2)) / ((N - 2) * t) + J(eps) / (N * t**A_)),
+    # P3 upper part: K_t(d) <= ceil(this), target s + e of rho, flow time of s
+    "p3_upper": ((s, e, d, alpha, eta), rho_f(s + e) * (s - d) / (s - d - e) * tau_s(alpha**N, d) / eta),
+})
+
+# W-only P4 bounds: hypotheses for every symmetric E with ||E||_2 <= e (r = 1 shown; for
+# r >= 2 the H-decreasing conjunct holds for every i <= r); H decreasing on [s_i-e, s_i+e]
+# means alpha^N < (1-eps)(s_i - e) and D(alpha^N/(s_i - e)) >= 0 (D decreases in c)
+P4_ANY_HYPOTHESES = (
+    H_depth, H_alpha, H_eta,
+    _H("noise_norm", sp.Ge(e, 0), "e = ||E||_2"),
+    _H("eps_unit", sp.And(sp.Gt(eps, 0), sp.Lt(eps, 1)), "0 < eps < 1"),
+    _H("threshold_ge_init", sp.Ge(theta, alpha**N), "theta >= alpha^N"),
+    _H("h_decreasing", sp.And(sp.Lt(alpha**N, (1 - eps) * lo_),
+                              sp.Ge(H_MARGIN.subs(c_, alpha**N / lo_), 0)),
+       "H decreasing on [s_i-e, s_i+e], lo = s_i - e"),
+    _H("step_bound", sp.Le(eta * N * sp.Max(s1 + e, alpha**N) ** A_, 1), "eta N max(s_1+e, alpha^N)^A <= 1"),
+    _H("positivity", sp.Or(sp.Gt(s - e, 0), sp.Lt(eta * alpha ** (N - 2) * (alpha**N - (s - e)), 1)),
+       "S3 positivity for s = s_n when s_n - e <= 0"),
+)
 
 
 def claim_ids():

@@ -30,7 +30,10 @@ from verify.checks.verdict import (
 from verify.engine import Event, simulate_reduced
 
 __all__ = ["CHECKS", "Interval", "observe_interval", "interval_bounds", "l1_outcome",
-           "l2_outcome", "l3_outcome"]
+           "l2_outcome", "l3_outcome", "critical_ratio", "L3_TIGHTNESS_KEY"]
+
+# L3's tightness: c* (from L1's condition) over the instance's ratio s_r/s_{r+1}
+L3_TIGHTNESS_KEY = "c*/(s_r/s_r+1)"
 
 
 def _n(x, digits=20) -> str:
@@ -250,9 +253,38 @@ def l3_outcome(inst, dps) -> Outcome:
             return Outcome("L3", UNDECIDED, None, dps, dict(inst), note="T0/T1 within rounding")
         nonempty = obs.nonempty()
         verdict = PASS if nonempty else FAIL
+        observed = {"T0": str(obs.T0), "T1": str(obs.T1), "nonempty": str(nonempty)}
+        extra = {}
+        cstar = critical_ratio(ev["spectral_condition"], s, r, eps, theta, alpha, eta, N)
+        if cstar is not None:
+            observed["c*"] = _n(cstar)
+            extra[L3_TIGHTNESS_KEY] = float(cstar * s[r] / s[r - 1])
         return Outcome("L3", verdict, 1.0 if nonempty else -1.0, dps, dict(inst),
-                       observed={"T0": str(obs.T0), "T1": str(obs.T1), "nonempty": str(nonempty)},
+                       observed=observed, extra_ratios=extra,
                        note="" if nonempty else "ratio condition holds but the observed interval is empty")
+
+
+def critical_ratio(condition, s, r, eps, theta, alpha, eta, N, *, iterations: int = 45):
+    """c*: the smallest ratio s_r/s_{r+1} at which L1's condition ``UB0 <= LB1`` holds,
+    all else fixed (bisection on s_{r+1} over (max(theta, s_{r+2}), s_r), where the
+    condition holds at the lower end: LB1 grows as s_{r+1} falls). It is computed from L1's
+    bounds only, never from the L3 threshold, so ``c* / (s_r/s_{r+1})`` (at most 1 where the
+    condition holds) measures how close the L3 threshold comes to the exact condition.
+    Returned is the lower end s_r/hi of c*'s bracket (the condition fails at s_{r+1} = hi),
+    so the ratio stays below 1 wherever the condition holds, bisection width included.
+    None when the condition fails at the lower end or holds up to s_r."""
+    lo = max(theta, s[r + 1] if r + 1 < len(s) else 0) * (1 + mpmath.mpf(10) ** -9)
+    hi = s[r - 1] * (1 - mpmath.mpf(10) ** -12)
+
+    def holds(v):
+        return condition(s[:r] + [v] + s[r + 1:], r, eps, theta, alpha, eta, N)
+
+    if not (lo < hi and holds(lo)) or holds(hi):
+        return None
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+    return s[r - 1] / hi
 
 
 CHECKS = {

@@ -193,6 +193,11 @@ WITNESSES = {
     ("L2", "ratio"): tuple({"depth": 3, "spectrum": [1.0, 0.01], "r": 1, "eps": 0.1,
                             "theta": 0.005, "alpha": 0.1, "eta_fraction": f}
                            for f in (0.1, 0.03, 0.01)),
+    # s_1/s_2 = 1.0001 x the L3 threshold there (computed once with the true threshold and
+    # written down, so a changed threshold does not move the instance): c*/(s_1/s_2) = 0.9988
+    ("L3", "c*/(s_r/s_r+1)"): ({"depth": 3, "spectrum": [1.0, 0.931092235208], "r": 1,
+                                "eps": 0.1, "theta": 0.01, "alpha": 0.001,
+                                "eta_fraction": 0.1},),
 }
 
 

@@ -259,6 +259,12 @@ WITNESSES = {
     ("P4", "ratio"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
     ("P4", "(T1~+1)/(tau/eta)"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
     ("P4", "T0~/UB0_any"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
+    ("P4", "e*/e_observed_hi"): tuple(dict(_P4_CORNER, eta_fraction=f) for f in _ETA_WALK),
+    # W of rank r (s_2 = 0), E = -e v_1 v_1^T: the error at T0~ is ~ e + eps t_1 against the
+    # bound max(eps (s_1+e), theta) + 2e, a ratio ~ 1/2
+    ("P5", "ratio"): ({"n": 2, "depth": 2, "spectrum": [1.0, 0.0], "r": 1, "seed": 0, "e": 0.1,
+                       "noise_kind": "worst", "eps": 0.001, "theta": 0.002, "alpha": 0.01,
+                       "eta_fraction": 0.1},),
 }
 
 
