@@ -399,7 +399,7 @@ def _run_monotone(x0lo, x0hi, e, t, X, N, prec, levels, strict, max_steps, stops
                     done = True
                     break
             cps_hi[k] = x
-            if done:
+            if done or (settle and not pend and not any(s > k for s in stops)):
                 break
             if shrink is not None and k == shrink - 1:
                 x = _shrunk_hi_step(x, etl, eth, th, X, N, prec)
