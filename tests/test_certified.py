@@ -96,7 +96,7 @@ LONG_SLOW = [
     ("N4-growth", "0.8", "0.05", "0.2", 4, "monotone-endpoints"),
     ("S2-overshoot-N3", "2", "0.5", "0.2", 3, "ball"),            # eta N t^A = 0.6 * 2^(4/3) = 1.51
     ("edge-eta-N-tA-equals-1", "1", "0.1", "1/3", 3, "ball"),     # certificate fails: falls back
-    ("negative-t-monotone", "-0.7", "0.8", "0.4", 3, "monotone-endpoints"),
+    ("negative-t-monotone", "-0.7", "0.8", "0.25", 3, "monotone-endpoints"),  # c(alpha) = 0.79
     ("S3-decreasing", "0.3", "0.9", "0.25", 2, "monotone-endpoints"),
 ]
 
