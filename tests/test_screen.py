@@ -223,3 +223,14 @@ def test_step_zero_and_invalid_inputs():
     with pytest.raises(ValueError):
         screen_hits(np.array([1.0]), np.array([0.5]), np.array([0.1]), 2,
                     np.array([0.2]), max_steps=-1)
+
+
+def test_levels_next_to_the_limit_are_never_decided_wrong():
+    """Levels a few ulps below t: the enclosure meets the fixed point (the upper end can no
+    longer be certified below t^(1/N)) and the lane is left to the engine, or decided right."""
+    t = np.ones(4)
+    alpha = np.full(4, 0.3)
+    eta = np.array([0.3, 0.3, 0.1, 0.1])
+    d = np.array([1 - 1e-14, np.nextafter(1.0, 0), 1 - 1e-14, np.nextafter(1.0, 0)])
+    r = check_against_hp(t, alpha, eta, 3, d, max_steps=2000)
+    assert r.status[1] == UNDECIDED and r.status[3] == UNDECIDED

@@ -285,24 +285,31 @@ def _screen_depth(N, t_lo, t_hi, a_lo, a_hi, e_lo, e_hi, d_lo, d_hi, max_steps, 
         qhi = q[1] * f_up
         if strict:
             hit = qlo > dh
-            below = qhi <= dl
+            level_ok = qhi <= dl
         else:
             hit = qlo >= dh
-            below = qhi < dl
-        below &= qhi <= tl  # hi stays certified in [0, c]: the next step is monotone
+            level_ok = qhi < dl
+        # not hit at k, and hi still certified in [0, c]: the next step is monotone
+        below = level_ok & (qhi <= tl)
         done = ~below
-        if k >= max_steps:
+        last = k >= max_steps
+        if last:
             done[:] = True
         if done.any():
             fin = np.flatnonzero(done)
             gid = ids[fin]
             h = hit[fin]
-            b = below[fin]
+            lv = level_ok[fin]
             step[gid[h]] = k
             status[gid[h]] = HIT
-            status[gid[b]] = CAPPED  # only at k == max_steps
-            amb = ~h & ~b
-            und[gid[amb]] = k
+            if last:
+                status[gid[lv]] = CAPPED
+                amb = ~h & ~lv
+            else:
+                amb = ~h
+            # the first step not decided: k if the level straddles, k + 1 if only the
+            # invariance test failed (step k itself is certified below the level)
+            und[gid[amb]] = np.where(lv[amb], k + 1, k)
             keep = np.flatnonzero(~done)
             ids = ids[keep]
             X, T, E = X[:, keep], T[:, keep], E[:, keep]
