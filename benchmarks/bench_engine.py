@@ -56,9 +56,10 @@ def engine_rate(depth: int, dps: int, steps: int, backend: str) -> float:
     return run.steps / (time.perf_counter() - t0)
 
 
-def screen_rates(lanes: int, depth: int, steps: int) -> tuple[float, float]:
+def screen_rates(lanes: int, depth: int, steps: int) -> tuple[float, float, float]:
     """Trajectory-steps/s (lane x step) of the screen and of plain numpy float64 on the same
-    lanes, every lane active for ``steps`` steps (levels out of reach: the lanes end CAPPED)."""
+    lanes (the powers written ``x**n``, and as products like the screen's), every lane active
+    for ``steps`` steps (levels out of reach: the lanes end CAPPED)."""
     import numpy as np
 
     from verify.screen import CAPPED, screen_hits
@@ -66,17 +67,26 @@ def screen_rates(lanes: int, depth: int, steps: int) -> tuple[float, float]:
     rng = np.random.default_rng(0)
     t = rng.uniform(0.5, 2.0, lanes)
     alpha = rng.uniform(0.01, 0.02, lanes) * t ** (1 / depth)
-    eta = rng.uniform(0.01, 0.02, lanes) / (depth * t ** (2 - 2 / depth))
+    eta = rng.uniform(0.001, 0.002, lanes) / (depth * t ** (2 - 2 / depth))
     t0 = time.perf_counter()
     r = screen_hits(t, alpha, eta, depth, 0.9 * t, max_steps=steps)
     screen = r.lane_steps / (time.perf_counter() - t0)
-    assert np.all(r.status == CAPPED)
+    if not np.all(r.status == CAPPED):
+        print(f"  (note: {np.mean(r.status != CAPPED):.1%} of the lanes ended before the cap)")
     x = alpha.copy()
     t0 = time.perf_counter()
     for _ in range(steps):
         x = x + eta * x ** (depth - 1) * (t - x**depth)
     plain = lanes * steps / (time.perf_counter() - t0)
-    return screen, plain
+    x = alpha.copy()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        p = x
+        for _ in range(depth - 2):
+            p = p * x
+        x = x + eta * p * (t - p * x)
+    products = lanes * steps / (time.perf_counter() - t0)
+    return screen, plain, products
 
 
 def screen_batch(lanes: int, depth: int, max_steps: int) -> tuple[float, float]:
@@ -124,15 +134,16 @@ def tau_rates(points: int, depth: int) -> tuple[float, float]:
 
 
 def screen_main(args) -> None:
-    best_s = best_p = 0.0
+    best_s = best_p = best_m = 0.0
     for _ in range(args.rounds):
-        s_rate, p_rate = screen_rates(1000, args.depth, args.screen_steps)
-        best_s, best_p = max(best_s, s_rate), max(best_p, p_rate)
+        s_rate, p_rate, m_rate = screen_rates(1000, args.depth, args.screen_steps)
+        best_s, best_p, best_m = max(best_s, s_rate), max(best_p, p_rate), max(best_m, m_rate)
     print(f"float64 screen, N={args.depth}, 1000 lanes x {args.screen_steps} steps "
           f"(best of {args.rounds})")
     print(f"  {'screen (outward-rounded enclosure)':<40} {best_s:12.3e} trajectory-steps/s")
     print(f"  {'plain numpy float64, no enclosure':<40} {best_p:12.3e} trajectory-steps/s")
-    print(f"  ratio screen / plain: {best_s / best_p:.3f}")
+    print(f"  {'plain numpy float64, powers as products':<40} {best_m:12.3e} trajectory-steps/s")
+    print(f"  ratio screen / plain: {best_s / best_p:.3f} (x**n), {best_s / best_m:.3f} (products)")
     frac, rate = screen_batch(10_000, args.depth, 10**6)
     print(f"K2-like batch, 10000 lanes: decided by the screen alone {100 * frac:.2f} %, "
           f"{rate:.3e} trajectory-steps/s (with the tail of slow lanes)")
