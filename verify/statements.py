@@ -30,7 +30,6 @@ True
 from __future__ import annotations
 
 import functools
-import time
 from fractions import Fraction
 from typing import Mapping, Sequence
 
@@ -432,10 +431,20 @@ def _side(concl, which):
     return ex.args[0] if isinstance(ex, sp.ceiling) else ex
 
 
-@functools.cache
 def _closed(cid, name, N):
-    """(argument symbols, lambdified expression) of bound ``name`` as claim ``cid`` states it."""
-    S, Ns = bounds, sp.Integer(N)
+    """(argument symbols, lambdified expression) of bound ``name`` as claim ``cid`` states it
+    now (read from the registry on every call; the lambdified form is cached per expression)."""
+    args, ex = _closed_source(cid, name, sp.Integer(N))
+    return args, _lambdified(args, ex)
+
+
+@functools.cache
+def _lambdified(args, ex):
+    return sp.lambdify(args, ex, modules=[{"tau": _tau, "rho": _rho}, "mpmath"])
+
+
+def _closed_source(cid, name, Ns):
+    S = bounds
     if name == "monotone_step_bound":
         c, h, base, zero = _STEP_RELATION[cid]
         ex = _solve_eta(relation(c, h), Ns).subs({z: 0 for z in zero})
@@ -463,7 +472,7 @@ def _closed(cid, name, N):
     left = set().union(*(x.free_symbols for x in (ex if isinstance(ex, tuple) else (ex,))))
     if not left <= set(args):
         raise ValueError(f"{cid} {name}: free symbols {sorted(map(str, left - set(args)))} in {ex}")
-    return args, sp.lambdify(args, ex, modules=[{"tau": _tau, "rho": _rho}, "mpmath"])
+    return args, ex
 
 
 def _closed_value(cid, name, args, N):
