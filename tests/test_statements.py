@@ -36,49 +36,17 @@ from hypothesis import strategies as st
 
 import bounds
 from bounds import flow, get_claim, lowrank, perturbed
+from verify import statements as stm
+from verify.statements import (
+    HYPOTHESIS_TABLE,
+    L1_STANDING,
+    R_L3,
+)
 
 DPS = 50
-R_L3 = sp.Symbol("R_L3")
 
-# ---------------------------------------------------------------------------
-# the mapping: evaluator -> (claim, hypotheses whose conjunction it implements)
-# ---------------------------------------------------------------------------
-
-S1_NAMES = ("depth_ge_two", "alpha_pos", "eta_pos", "init_below_target", "monotone_step")
-S3_NONPOS = ("depth_ge_two", "alpha_pos", "eta_pos", "target_nonpos", "positivity")
-S3_BETWEEN = ("depth_ge_two", "alpha_pos", "eta_pos", "target_below_init", "decreasing_step")
-L1_STANDING = ("depth_ge_two", "alpha_pos", "eta_pos", "spectral_gap", "eps_unit",
-               "threshold_ge_init", "init_below_learned", "monotone_step")
-P3_UPPER = ("depth_ge_two", "alpha_pos", "eta_pos", "noise_norm", "noise_lt_gap",
-            "level_above_init", "monotone_step")
-
-HYPOTHESIS_TABLE = {
-    "flow.s1_hypotheses": ("S1", S1_NAMES),
-    "flow.s2_overshoot_regime": ("S2", ("depth_ge_two", "eta_pos", "target_pos", "large_step", "overshoot_regime")),
-    "flow.s2_repelling": ("S2", ("depth_ge_two", "eta_pos", "target_pos", "repelling_regime")),
-    "flow.s3_nonpositive_condition": ("S3", S3_NONPOS),
-    # s3_hypotheses is the disjunction of S3's two cases
-    "flow.s3_hypotheses[t<=0]": ("S3", S3_NONPOS),
-    "flow.s3_hypotheses[0<t]": ("S3", S3_BETWEEN),
-    "flow.o1_hypotheses": ("O1", ("depth_ge_two", "alpha_pos", "eta_pos", "target_le", "init_le_target",
-                                  "monotone_step_prime", "positivity")),
-    "flow.k1_hypotheses": ("K1", S1_NAMES + ("level_in_increasing_range",)),
-    "flow.k2_hypotheses": ("K2", S1_NAMES + ("level_below_target",)),
-    "flow.k3_hypotheses": ("K3", ("depth_ge_three", "alpha_pos", "level_below_target")),
-    "lowrank.l1_hypotheses": ("L1", L1_STANDING),
-    # UB0 := lowrank.ub0, LB1 := lowrank.lb1 (None -> oo)
-    "lowrank.spectral_condition": ("L1", L1_STANDING + ("spectral_condition",)),
-    # R_L3 := lowrank.l3_ratio_threshold
-    "lowrank.l3_sufficient": ("L3", L1_STANDING + ("ratio_condition",)),
-    # positivity instantiated at t = t_i for every t_i <= 0
-    "perturbed.p1_hypotheses": ("P1", ("depth_ge_two", "alpha_pos", "eta_pos", "step_bound", "positivity")),
-    "perturbed.p3_hypotheses": ("P3", P3_UPPER),
-    "perturbed.p3_lower_hypotheses": ("P3", P3_UPPER + ("level_in_increasing_range",)),
-    # weyl_consistent instantiated at every pair (t_i, s_i), positivity at every t_i <= 0
-    "perturbed.p4_hypotheses": ("P4", ("depth_ge_two", "alpha_pos", "eta_pos", "noise_norm", "weyl_consistent",
-                                       "eps_unit", "step_bound", "positivity", "comparison_step",
-                                       "threshold_ge_init", "init_below_learned")),
-}
+# the mapping evaluator -> (claim, hypotheses whose conjunction it implements) lives in
+# verify/statements.py, which `run` uses on its instances; these tests use it on dyadic points
 # hypotheses no hypothesis evaluator checks, and why
 NOT_EVALUATED = {
     "K3": {"eps_unit": "parameter of the upper bound k3_upper (validated by J_N)"},
@@ -134,64 +102,35 @@ def _mp(q):
     return mpmath.mpf(q.numerator) / q.denominator
 
 
-class _Unknown:
-    """A conjunct that is undefined at the point (non-real comparison)."""
-
-    def __init__(self, why):
-        self.why = why
-
-    def __repr__(self):
-        return f"unknown({self.why})"
+_Unknown = stm.Unknown  # a conjunct undefined at the point (non-real comparison)
 
 
 def _truth(rel, vals):
-    """True / False / _Unknown of ``rel`` with ``vals`` substituted; a Relational left over
-    (not decided by SymPy) fails the test."""
-    if rel is sp.true or rel is True:
-        return True
-    if rel is sp.false or rel is False:
-        return False
-    if isinstance(rel, (sp.And, sp.Or)):
-        parts = [_truth(a, vals) for a in rel.args]
-        dominant, other = (False, True) if isinstance(rel, sp.And) else (True, False)
-        if any(p is dominant for p in parts):
-            return dominant
-        if all(p is other for p in parts):
-            return other
-        return next(p for p in parts if isinstance(p, _Unknown))
-    try:
-        v = rel.subs(vals)
-    except TypeError as exc:  # "Invalid comparison of non-real ..."
-        return _Unknown(f"{rel} at {vals}: {exc}")
-    if v is sp.true or v is True:
-        return True
-    if v is sp.false or v is False:
-        return False
-    pytest.fail(f"SymPy left {rel} undecided at {vals}: {v!r} (not read as False)")
+    """True / False / _Unknown of ``rel`` with ``vals`` substituted (exact, verify.statements);
+    a Relational left over (not decided by SymPy) fails the test."""
+    r = stm.truth(rel, vals)
+    if isinstance(r, _Unknown) and r.kind == "undecided":
+        pytest.fail(f"{r.why} (not read as False)")
+    return r
 
 
 def _relation(cid, name):
-    for h in get_claim(cid).hypotheses:
-        if h.name == name:
-            return h.relation
-    pytest.fail(f"claim {cid} has no hypothesis {name!r} (hypotheses: {get_claim(cid).hypothesis_names})")
+    try:
+        return stm.relation(cid, name)
+    except KeyError as exc:
+        pytest.fail(str(exc))
 
 
 def _statement(cid, names, vals, instances=None):
-    """Kleene conjunction of the named hypotheses of claim ``cid`` at ``vals``.
-    ``instances[name]`` is a list of extra substitutions: that hypothesis is a "for every"
-    statement and is instantiated at each (an empty list makes it vacuous)."""
-    instances = instances or {}
-    results = []
+    """Kleene conjunction of the named hypotheses of claim ``cid`` at ``vals``
+    (verify.statements.statement); an undecided conjunction fails the test."""
     for n in names:
-        rel = _relation(cid, n)
-        for extra in instances.get(n, [{}]):
-            results.append((n, _truth(rel, {**vals, **extra})))
-    if any(r is False for _, r in results):
+        _relation(cid, n)
+    result, parts = stm.statement(cid, names, vals, instances)
+    if result is False:
         return False
-    unknown = [(n, r) for n, r in results if r is not True]
-    if unknown:
-        pytest.fail(f"{cid}: hypotheses undecided at {vals}: {unknown}")
+    if result is not True:
+        pytest.fail(f"{cid}: hypotheses undecided at {vals}: {[(n, r) for n, r in parts if r is not True]}")
     return True
 
 
@@ -206,10 +145,7 @@ def _ev(fn, *args):
 
 
 def _vals(**kw):
-    sym = {"N": bounds.N, "t": bounds.t, "tp": bounds.tp, "d": bounds.d, "s": bounds.s, "e": bounds.e,
-           "alpha": bounds.alpha, "eta": bounds.eta, "eps": bounds.eps, "theta": bounds.theta,
-           "s1": bounds.s1, "s_r": bounds.s_r, "s_r1": bounds.s_r1, "t1": bounds.t1, "t_r": bounds.t_r}
-    return {sym[k]: (sp.Integer(v) if k == "N" else _rat(v)) for k, v in kw.items()}
+    return stm.values(**kw)
 
 
 def _agree(pair, where):

@@ -265,11 +265,13 @@ def _progress(done: int, total: int, label: str, *, enabled: bool, start: float)
 
 def cmd_run(args) -> int:
     from verify.checks import CHECKS, check
+    from verify.checks.verdict import record_evaluator_calls
     from verify.report import render_markdown, render_table, summarize, to_json
     from verify.sampling import PROFILES, sample_instances
     from verify.shrink import SHRINK_FIRST, counterexamples
     from verify.checks import FAIL
     from verify.specs import corners
+    from verify.statements import audit_calls, r1_symbolic_failures
     from verify.witness import LOOSE, audit, witnesses
 
     ids = list(CHECKS)
@@ -284,11 +286,19 @@ def cmd_run(args) -> int:
     total = sum(len(insts) + len(cs) for _, insts, cs in plan)
     show = not args.no_progress and sys.stderr.isatty()
     start = time.perf_counter()
-    rows, done = [], 0
+    rows, done, cost = [], 0, {"statements": 0.0, "r1_symbolic": 0.0}
     for cid, insts, cs in plan:
-        outcomes = []
+        outcomes, stmt_msgs = [], []
+        if cid == "R1":  # R1's symbolic gradient identities (bounds/reduction.py), small N, n
+            t0 = time.perf_counter()
+            stmt_msgs += r1_symbolic_failures()
+            cost["r1_symbolic"] += time.perf_counter() - t0
         for inst in list(insts) + [c.instance for c in cs]:
-            outcomes.append(check(cid, inst, dps=args.dps, max_dps=args.max_dps))
+            with record_evaluator_calls() as calls:
+                outcomes.append(check(cid, inst, dps=args.dps, max_dps=args.max_dps))
+            t0 = time.perf_counter()  # the SymPy statements on the same evaluator calls
+            stmt_msgs += audit_calls(cid, calls, inst)
+            cost["statements"] += time.perf_counter() - t0
             done += 1
             _progress(done, total, cid, enabled=show, start=start)
         sampled, corner_pairs = outcomes[:len(insts)], list(zip(cs, outcomes[len(insts):]))
@@ -296,12 +306,15 @@ def cmd_run(args) -> int:
                                 shrink_first=0 if args.no_shrink else SHRINK_FIRST)
         rows.append(summarize(cid, _claim_name(cid), outcomes, dps=args.dps, seed=args.seed,
                               counterexamples=repro,
-                              audit=audit(cid, sampled, corner_pairs), corners=len(cs),
+                              audit=audit(cid, sampled, corner_pairs) + tuple(stmt_msgs),
+                              corners=len(cs),
                               witnesses=witnesses(cid, outcomes, dps=args.dps,
                                                   max_dps=args.max_dps)))
     elapsed = time.perf_counter() - start
     meta = {"profile": args.profile, "seed": args.seed, "dps": args.dps,
             "max_dps": args.max_dps, "seconds": round(elapsed, 2),
+            "statement_audit_seconds": round(cost["statements"], 2),
+            "r1_symbolic_seconds": round(cost["r1_symbolic"], 2),
             "version": __version__, "mpmath_backend": mpmath.libmp.BACKEND}
     if args.json:
         text = to_json(rows, meta=meta)

@@ -18,6 +18,8 @@ with the failing hypotheses named; they are not errors.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -41,8 +43,10 @@ __all__ = [
     "depth_of",
     "step_at_fraction",
     "monotone_step_eta",
-    # the claim's evaluators (bounds/)
+    # the claim's evaluators (bounds/), and the record of their calls
     "evaluators",
+    "EvaluatorCall",
+    "record_evaluator_calls",
     # precision escalation
     "escalate",
 ]
@@ -203,7 +207,66 @@ def evaluators(claim_id: str):
     """
     from bounds import get_claim
 
-    return get_claim(claim_id).evaluators
+    ev = get_claim(claim_id).evaluators
+    calls = _RECORDER.get()
+    return ev if calls is None else _Recorded(claim_id, ev, calls)
+
+
+# what `run` hands to verify.statements: every evaluator call made through evaluators()
+_RECORDER: contextvars.ContextVar = contextvars.ContextVar("evaluator_calls", default=None)
+
+
+@dataclass(frozen=True)
+class EvaluatorCall:
+    """One call of a claim's evaluator by a check: its arguments, result and precision."""
+
+    claim: str
+    name: str
+    args: tuple
+    kwargs: dict
+    result: object
+    dps: int
+
+
+class _Recorded(Mapping):
+    """The claim's evaluators, each call appended to ``calls`` (raising calls are not)."""
+
+    def __init__(self, claim_id, ev, calls):
+        self._cid, self._ev, self._calls = claim_id, ev, calls
+
+    def __getitem__(self, key):
+        fn = self._ev[key]
+
+        def call(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            self._calls.append(EvaluatorCall(self._cid, key, args, dict(kwargs), out, mpmath.mp.dps))
+            return out
+
+        return call
+
+    def __iter__(self):
+        return iter(self._ev)
+
+    def __len__(self):
+        return len(self._ev)
+
+
+@contextlib.contextmanager
+def record_evaluator_calls():
+    """Collect the :class:`EvaluatorCall` s of the checks run inside the block.
+
+    >>> from verify.checks import check
+    >>> with record_evaluator_calls() as calls:
+    ...     _ = check("S1", {"depth": 2, "t": 1.0, "eta_fraction": 1.0, "alpha": 0.5})
+    >>> [c.name for c in calls]
+    ['monotone_step_bound', 's1_hypotheses', 'monotone_step_bound']
+    """
+    calls: list = []
+    token = _RECORDER.set(calls)
+    try:
+        yield calls
+    finally:
+        _RECORDER.reset(token)
 
 
 # ---------------------------------------------------------------------------------------
