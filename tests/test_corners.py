@@ -90,3 +90,121 @@ def test_hypothesis_evaluator_that_admits_everything_fails_the_run(monkeypatch, 
     out = capsys.readouterr().out
     assert code == 1, out
     assert "FAIL" in out
+
+
+# ---------------------------------------------------------------------------------------
+# corners just outside each hypothesis, and at eta_fraction -> 1 of each step limit:
+# mutations of bounds/ that the sampled instances do not see (docs/quality.md, "Mutation
+# score", class b), each patched in its bounds module (evaluators are looked up live)
+
+def _mutants():
+    import mpmath
+
+    from bounds import flow, lowrank, perturbed
+
+    mpf, A = mpmath.mpf, flow.A
+
+    def o1(pos_if, power):  # o1_hypotheses with the positivity test moved / alpha^N changed
+        def f(t, t_prime, alpha, eta, N):
+            t, tp, alpha, eta = map(mpf, (t, t_prime, alpha, eta))
+            if not (t <= tp and alpha**N <= tp) or not flow.monotone_step_holds(tp, eta, N):
+                return False
+            if pos_if(t):
+                return bool(eta * alpha ** (N - 2) * (power(alpha, N) - t) < 1)
+            return True
+        return f
+
+    def l1_no_gap(s, r, eps, theta, alpha, eta, N):  # s_r > s_r+1 replaced by "is not"
+        sv, r, eps, theta, alpha, eta, N = lowrank._common(s, r, eps, theta, alpha, eta, N)
+        return bool(theta >= alpha**N and alpha**N < (1 - eps) * sv[r - 1]
+                    and flow.monotone_step_holds(sv[0], eta, N))
+
+    def p1_fails(pos_if):  # positivity checked on other eigenvalues than t_i <= 0
+        def f(t_eigs, alpha, eta, N):
+            tv, alpha, eta = [mpf(x) for x in t_eigs], mpf(alpha), mpf(eta)
+            bad = [] if eta <= perturbed.p1_step_bound(tv, alpha, N) else ["step"]
+            return bad + [f"pos {i}" for i, ti in enumerate(tv)
+                          if pos_if(ti) and not flow.s3_nonpositive_condition(ti, alpha, eta, N)]
+        return f
+
+    def p1_limit_alpha_over_N(t_eigs, alpha, N):
+        tv, alpha = [mpf(x) for x in t_eigs], mpf(alpha)
+        b = perturbed.p1_step_bound(tv, alpha, N)
+        return min(b, 1 / (alpha ** (N - 2) * (alpha / N - tv[-1]))) if tv[-1] <= 0 else b
+
+    def p4_limit(top, factor):  # the W-only step term doubled, or with s_n for s_1
+        def f(t_eigs, s, r, e, alpha, N):
+            tv, sv, e, alpha = [mpf(x) for x in t_eigs], [mpf(x) for x in s], mpf(e), mpf(alpha)
+            b = perturbed.p1_step_limit(tv, alpha, N)
+            if sv[r] + e > 0:
+                b = min(b, 1 / (N * (sv[r] + e) ** A(N)))
+            b = min(b, factor / (N * max(sv[top] + e, alpha**N) ** A(N)))
+            if sv[-1] - e <= 0:
+                b = min(b, flow.s3_positivity_step_bound(sv[-1] - e, alpha, N))
+            return b
+        return f
+
+    def h_dec_alpha_times_N(lo, hi, alpha, eps, N):
+        lo, hi, alpha, eps = map(mpf, (lo, hi, alpha, eps))
+        return bool(0 < lo <= hi and alpha * N < (1 - eps) * lo
+                    and perturbed.h_decreasing_margin(lo, alpha, eps, N) >= 0)
+
+    true_any = perturbed.p4_any_hypothesis_failures
+
+    def p4_any_pow(s, r, e, eps, theta, alpha, eta, N):  # interval [s_i - e, s_i ** e]
+        sv, e = [mpf(x) for x in s], mpf(e)
+        bad = [b for b in true_any(s, r, e, eps, theta, alpha, eta, N)
+               if not b.startswith("H decreasing")]
+        return bad + [f"H {i}" for i, si in enumerate(sv[:r])
+                      if not perturbed.h_decreasing_on(si - e, si ** e, alpha, eps, N)]
+
+    return [
+        ("S1", flow, "monotone_step_holds", lambda t, eta, N: bool(
+            mpf(eta) / N * mpf(t) ** A(N) <= 1)),
+        ("O1", flow, "monotone_step_holds", lambda t, eta, N: bool(
+            mpf(eta) / N * mpf(t) ** A(N) <= 1)),
+        ("S3", flow, "s3_decreasing_step_bound", lambda t, alpha, N: 1 / (
+            mpf(alpha) ** (N - 2) * ((2 * N - 1) * mpf(alpha) ** N - (N * 1) * mpf(t)))),
+        ("S3", flow, "s3_positivity_step_bound", lambda t, alpha, N: 1 / (
+            mpf(alpha) ** (N << 2) * (mpf(alpha) ** N - mpf(t)))),
+        ("O1", flow, "s3_positivity_step_bound", lambda t, alpha, N: 1 / (
+            mpf(alpha) ** (N << 2) * (mpf(alpha) ** N - mpf(t)))),
+        ("O1", flow, "o1_hypotheses", o1(lambda t: t > 0, lambda a, N: a**N)),
+        ("O1", flow, "o1_hypotheses", o1(lambda t: t < 0, lambda a, N: a * N)),
+        ("K1", flow, "k1_level_max", lambda t, N: mpf(t) * (N - 1) / (2 | N - 1)),
+        ("L1", lowrank, "l1_hypotheses", l1_no_gap),
+        ("P1", perturbed, "p1_hypothesis_failures", p1_fails(lambda t: t <= -1)),
+        ("P1", perturbed, "p1_hypothesis_failures", p1_fails(lambda t: t > 0)),
+        ("P1", perturbed, "p1_step_limit", p1_limit_alpha_over_N),
+        ("P4", perturbed, "p4_step_limit", p4_limit(0, 2)),
+        ("P4", perturbed, "p4_step_limit", p4_limit(-1, 1)),
+        ("P4", perturbed, "h_decreasing_on", h_dec_alpha_times_N),
+        ("P4", perturbed, "p4_any_hypothesis_failures", p4_any_pow),
+    ]
+
+
+MUTANTS = ["S1 monotone_step eta/N", "O1 monotone_step eta/N", "S3 decreasing-step (N*1)",
+           "S3 positivity alpha^(N<<2)", "O1 positivity alpha^(N<<2)", "O1 positivity if t > 0",
+           "O1 positivity alpha*N", "K1 level max 2|(N-1)", "L1 gap 'is not'",
+           "P1 positivity t <= -1", "P1 positivity t > 0", "P1 step limit alpha/N",
+           "P4 step limit doubled", "P4 step limit s_n", "P4 H-decreasing alpha*N",
+           "P4 H interval s_i**e"]
+
+
+def _corner_audit(cid):
+    from verify.witness import audit
+
+    return audit(cid, [], [(c, check(cid, c.instance)) for c in corners(cid)])
+
+
+@pytest.mark.parametrize("cid", ["S1", "S3", "O1", "K1", "L1", "P1", "P4"])
+def test_corners_pass_their_audit_with_the_true_bounds(cid):
+    assert _corner_audit(cid) == ()
+
+
+@pytest.mark.parametrize("k", range(len(MUTANTS)), ids=MUTANTS)
+def test_mutated_hypothesis_or_step_limit_fails_the_corner_audit(k, monkeypatch):
+    corners("P4")  # the corner table is built once, with the true bounds
+    cid, module, name, fake = _mutants()[k]
+    monkeypatch.setattr(module, name, fake)
+    assert _corner_audit(cid), f"{MUTANTS[k]}: no corner of {cid} notices it"

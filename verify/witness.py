@@ -105,7 +105,7 @@ def audit(claim_id: str, outcomes: Sequence, corners: Sequence = ()) -> tuple[st
     """Impossible values among the outcomes, as messages (empty: none). ``outcomes``: of the
     sampled instances; ``corners``: (Corner, Outcome) pairs of the claim's hard corners (a
     corner expected N/A must be N/A: its hypothesis fails exactly; one expected decided
-    must not be)."""
+    must not be, and must carry the tightness keys it ``reports`` and none it ``omits``)."""
     from bounds import get_claim
     from verify.checks import FAIL, NOT_APPLICABLE, PASS
     from verify.specs import SPECS
@@ -115,6 +115,17 @@ def audit(claim_id: str, outcomes: Sequence, corners: Sequence = ()) -> tuple[st
         if c.expect == "na" and o.verdict != NOT_APPLICABLE:
             msgs.append(f"corner '{c.why}' breaks a hypothesis exactly, yet the check gave "
                         f"{o.verdict}: a hypothesis evaluator admits it ({dict(o.instance)})")
+        if c.expect == "decided" and o.verdict in (PASS, FAIL):
+            missing = [k for k in c.reports if k not in o.extra_ratios]
+            extra = [k for k in c.omits if k in o.extra_ratios]
+            if missing:
+                msgs.append(f"corner '{c.why}' must report {', '.join(missing)} (the hypotheses "
+                            f"of that part hold there), yet it does not: a step limit or "
+                            f"hypothesis evaluator moved it out ({o.note or dict(o.instance)})")
+            if extra:
+                msgs.append(f"corner '{c.why}' breaks the hypotheses behind {', '.join(extra)}, "
+                            f"yet the check reports it: a hypothesis evaluator admits it "
+                            f"({dict(o.instance)})")
     outcomes = list(outcomes) + [o for c, o in corners if c.expect == "decided"]
     for t in get_claim(claim_id).tightness:
         for o in outcomes:

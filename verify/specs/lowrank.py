@@ -220,7 +220,11 @@ def corners():
                Corner(dict(base, depth=2, spectrum=[1.0, 0.9], theta=0.95, eta_fraction=2.5),
                       "na", "eta 2.5 x the step bound: x_r+1 overshoots theta >= s_r+1"),
                Corner(dict(base, depth=2, spectrum=[1.0, 0.01], theta=0.02, alpha=0.2),
-                      "na", "theta < alpha^N: T1 = -1")),
+                      "na", "theta < alpha^N: T1 = -1"),
+               # no gap: s_r = s_r+1 (a spectrum must be sorted, so s_r < s_r+1 is no input)
+               Corner({"depth": 2, "spectrum": [1.0, 0.5, 0.5], "r": 2, "eps": 0.1,
+                       "theta": 0.05, "alpha": 0.1, "eta_fraction": 0.5}, "na",
+                      "exact tie s_r = s_r+1 (no gap)", drop_fails=False)),
         "L2": (Corner(rank2, "decided", "r = 2 with distinct overshoot factors rho at s_1, s_2, eta at its bound"),
                Corner(dict(base, theta=0.3), "decided", "exact tie theta = s_r+1")),
         "L3": (Corner({"depth": 3, "spectrum": [1.0, 0.5414327980949876], "r": 1, "eps": 0.05,

@@ -176,14 +176,22 @@ class Corner:
     hypothesis fails exactly: a check whose hypothesis evaluator admitted it is an audit
     failure). ``drop_fails``: for an N/A corner, whether the conclusion fails there too (a
     check that dropped the hypothesis would FAIL; False for exact ties where the conclusion
-    still holds). ``why``: what makes it hard.
+    still holds). ``why``: what makes it hard. ``reports`` / ``omits``: for a decided corner,
+    tightness keys (``Outcome.extra_ratios``) the outcome must / must not carry, i.e. a part
+    of the claim whose own hypotheses hold / fail there (P4's W-only bounds, key
+    ``T0~/UB0_any``): a step limit that moves the instance out of (or a hypothesis that
+    admits it into) that part is an audit failure.
     """
 
     instance: Mapping[str, object]
     expect: str
     why: str
     drop_fails: bool = True
+    reports: tuple[str, ...] = ()
+    omits: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.expect not in ("decided", "na"):
             raise ValueError(f"corner expect must be 'decided' or 'na', got {self.expect!r}")
+        if (self.reports or self.omits) and self.expect != "decided":
+            raise ValueError("reports/omits apply to a decided corner only")

@@ -287,12 +287,28 @@ def corners():
     # alpha^N = 0.9 (1-eps)(s_r - e): H is not decreasing there, the W-only bounds do not apply
     near = dict(p45, n=2, spectrum=[1.0, 0.05], r=1, e=0.05, theta=0.9,
                 alpha=(0.9 * 0.99 * 0.95) ** (1 / 3))
+    p1_neg = {"n": 2, "depth": 2, "spectrum": [1.0, 0.0], "seed": 0, "e": 0.6,
+              "noise_kind": "worst", "r": 2, "alpha": 0.6, "eta_fraction": 0.999, "delta": 1e-3}
+    # Weyl-extremal E: t_1 = s_1 - e < s_1 + e, so the W-only step bound 1/(N (s_1+e)^A) is
+    # the binding one (the W-only bounds apply up to eta_fraction 1, not at 1.01)
+    wonly = "T0~/UB0_any"
+    low = dict(_P4_CORNER, eta_fraction=0.999)  # e = 0.1 >= s_n = 0.05: s_n - e < 0
+    # H'(s_r - e) changes sign near c = alpha^N/(s_r - e) = 0.766 (N = 3, eps = 0.01, found
+    # once with bounds.perturbed.h_decreasing_margin): c = 0.75 (H decreasing, the W-only
+    # bounds apply) and c = 0.78 (they do not); fixed numbers, so a wrong test cannot move them
+    edge = dict(p45, n=2, spectrum=[1.0, 0.05], r=1, e=0.05, theta=0.9)
     return {
         "P1": (Corner({"n": 12, "depth": 3, "spectrum": big, "seed": 7, "e": 0.3,
                        "noise_kind": "worst", "r": 6, "alpha": 0.3, "eta_fraction": 0.95,
                        "delta": 1e-3}, "decided",
                       "n = 12, Weyl-extremal E (a negative eigenvalue), eta at 0.95"),
-               Corner(dict(p1, eta_fraction=2.5), "na", "eta 2.5 x the step bound: overshoot")),
+               Corner(dict(p1, eta_fraction=2.5), "na", "eta 2.5 x the step bound: overshoot"),
+               # t = (0.4, -0.6), alpha = 0.6: the positivity bound of t_2 (1/0.96) binds, not
+               # the step bound (1.25); alpha^(N-1) > 1/N, so alpha/N < alpha^N
+               Corner(p1_neg, "decided", "t_n = -0.6, alpha = 0.6, eta at 0.999 of the "
+                      "positivity bound"),
+               Corner(dict(p1_neg, eta_fraction=1.1), "na",
+                      "-1 < t_n < 0, eta 1.1 x the positivity bound (below the step bound)")),
         "P2": (Corner({"n": 12, "spectrum": big, "seed": 7, "e": 0.3, "noise_kind": "random"},
                       "decided", "n = 12 with a zero eigenvalue"),),
         "P3": (Corner({"depth": 3, "s": 1.0, "d": 0.3, "e": 0.69, "t_source": "interval",
@@ -301,6 +317,21 @@ def corners():
         "P4": (Corner(p45, "decided", "r = 2, Weyl-extremal E, eta at 0.95"),
                Corner(near, "decided", "alpha^N near (1-eps)(s_r - e): H not monotone"),
                Corner(dropped, "na", "eta 2.5 x the step bound: x_r+1 overshoots theta"),
-               Corner(dict(dropped, eta_fraction=0.5, theta=0.005), "na", "theta < alpha^N")),
+               Corner(dict(dropped, eta_fraction=0.5, theta=0.005), "na", "theta < alpha^N"),
+               Corner(dict(p45, eta_fraction=0.999), "decided",
+                      "r = 2, eta at 0.999 of the W-only step bound", reports=(wonly,)),
+               Corner(dict(p45, eta_fraction=1.0), "decided",
+                      "r = 2, eta at the W-only step bound", reports=(wonly,)),
+               Corner(dict(p45, eta_fraction=1.01), "decided",
+                      "r = 2, eta 1.01 x the W-only step bound (W-only bounds N/A)",
+                      omits=(wonly,)),
+               Corner(low, "decided", "e >= s_n, eta at 0.999 of the step limit",
+                      reports=(wonly,)),
+               Corner(dict(low, eta_fraction=1.01), "decided",
+                      "e >= s_n, eta 1.01 x the step limit (W-only bounds N/A)", omits=(wonly,)),
+               Corner(dict(edge, alpha=(0.75 * 0.95) ** (1 / 3)), "decided",
+                      "alpha^N = 0.75 (s_r - e): H just decreasing", reports=(wonly,)),
+               Corner(dict(edge, alpha=(0.78 * 0.95) ** (1 / 3)), "decided",
+                      "alpha^N = 0.78 (s_r - e): H just not monotone", omits=(wonly,))),
         "P5": (Corner(p45, "decided", "r = 2, Weyl-extremal E, eta at 0.95"),),
     }
