@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 import sympy as sp
 
-from bounds import flow, lowrank, perturbed
+from bounds import enclosures, flow, lowrank, perturbed
 from bounds.claim import Claim, Hypothesis, Tightness
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "DEFINITIONS",
     "P4_ANY_HYPOTHESES",
     # modules
+    "enclosures",
     "flow",
     "lowrank",
     "perturbed",
@@ -160,6 +161,7 @@ _CLAIMS = [
         (
             ("k1_hypotheses", flow.k1_hypotheses),
             ("k1_lower", flow.k1_lower),
+            ("k1_lower_ball", enclosures.k1_lower_ball),
             ("monotone_step_bound", flow.monotone_step_bound),
             ("tau", flow.tau),
         ),
@@ -175,6 +177,7 @@ _CLAIMS = [
         (
             ("k2_hypotheses", flow.k2_hypotheses),
             ("k2_upper_real", flow.k2_upper_real),
+            ("k2_upper_real_ball", enclosures.k2_upper_real_ball),
             ("monotone_step_bound", flow.monotone_step_bound),
             ("rho", flow.rho),
             ("tau", flow.tau),
@@ -194,6 +197,9 @@ _CLAIMS = [
             ("k3_hypotheses", flow.k3_hypotheses),
             ("k3_lower", flow.k3_lower),
             ("k3_upper", flow.k3_upper),
+            ("k3_lower_ball", enclosures.k3_lower_ball),
+            ("k3_upper_ball", enclosures.k3_upper_ball),
+            ("tau_ball", enclosures.tau_ball),
             ("tau", flow.tau),
             ("J_N", flow.J_N),
         ),

@@ -16,7 +16,8 @@ PUBLIC_MODULES = [
     "verify.specs", "verify.specs.params", "verify.specs.flow", "verify.specs.lowrank",
     "verify.specs.perturbed", "verify.specs.reduction", "verify.sampling", "verify.strategies",
     "verify.problems", "verify.engine", "verify.cli", "verify.report", "verify.explore",
-    "verify.certified", "verify.screen", "verify.fasttau",
+    "verify.certified", "verify.screen", "verify.fasttau", "verify.volume", "verify.volume.common",
+    "verify.volume.flow", "bounds.enclosures",
 ]
 
 _PROBE = """

@@ -13,6 +13,7 @@ import numbers
 
 import mpmath
 import pytest
+from flint import arb
 
 from bounds import CLAIMS, get_claim
 from verify.checks import check
@@ -31,6 +32,8 @@ def perturb_value(v, factor):
         return int(mpmath.ceil(v * factor))
     if isinstance(v, (mpmath.mpf, float)):
         return v * factor
+    if isinstance(v, arb):  # a ball evaluator (bounds/enclosures.py)
+        return v * arb(factor)
     if isinstance(v, list):
         if all(isinstance(x, str) for x in v):
             return [] if v else ["replaced by a negative control"]
@@ -68,6 +71,18 @@ def _pinned(cid):
     return sample_instances(cid, 4, seed=0) + PINS.get(cid, [])
 
 
+def _volume_signature(cid):
+    """The certified volume stage's decisions on 8 instances (ball evaluators reach these)."""
+    from verify.volume import VOLUME, _chunk
+
+    if cid not in VOLUME:
+        return ()
+    try:
+        return tuple((d.verdict, d.slack, d.ratio) for _, _, d in _chunk((cid, 0, 0, 8)))
+    except ValueError as exc:  # a wrong bound may make a ball evaluator refuse: a change too
+        return ("ValueError", str(exc))
+
+
 CASES = [(cid, name) for cid in CLAIMS for name in get_claim(cid).evaluators]
 
 
@@ -82,7 +97,7 @@ def test_every_claim_lists_evaluators_that_live_in_bounds():
 @pytest.mark.parametrize("cid,name", CASES, ids=[f"{c}-{n}" for c, n in CASES])
 def test_replacing_an_evaluator_changes_the_outcome(cid, name, monkeypatch):
     insts = _pinned(cid)
-    base = [_signature(check(cid, inst)) for inst in insts]
+    base = [_signature(check(cid, inst)) for inst in insts] + [_volume_signature(cid)]
     modname, attr = get_claim(cid).evaluators.location(name)
     module = importlib.import_module(modname)
     original = getattr(module, attr)
@@ -98,6 +113,7 @@ def test_replacing_an_evaluator_changes_the_outcome(cid, name, monkeypatch):
                 outs.append(_signature(check(cid, inst, max_dps=100)))
             except ValueError as exc:  # a wrong bound may make the check refuse: a change too
                 outs.append(("ValueError", str(exc)))
+        outs.append(_volume_signature(cid))
         changed[factor] = [i for i, (a, b) in enumerate(zip(base, outs)) if a != b]
         monkeypatch.setattr(module, attr, original)
     assert changed[0.9] or changed[1.1], f"{cid}: replacing {modname}.{attr} changed nothing"

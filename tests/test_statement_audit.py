@@ -36,12 +36,16 @@ def _replace_conclusion(monkeypatch, cid, concl):
 
 
 def test_audit_is_clean_on_the_quick_instances():
-    stats = {}
+    stats, corner_stats = {}, {}
     for cid in bounds.claim_ids():
-        for inst in sample_instances(cid, PROFILES["quick"], seed=0) + [c.instance for c in corners(cid)]:
+        for inst in sample_instances(cid, PROFILES["quick"], seed=0):
             assert statements.audit_instance(cid, inst, stats=stats) == (), (cid, inst)
-    # most calls are decided; the unknown ones are rounding ties (eta at its bound)
-    assert stats["compared"] > 250 and stats.get("unknown", 0) < stats["compared"] / 10
+        for inst in [c.instance for c in corners(cid)]:
+            assert statements.audit_instance(cid, inst, stats=corner_stats) == (), (cid, inst)
+    # on sampled instances most calls are decided; the corners put eta on its bound on
+    # purpose, where the rounded relation is a tie at the working precision (unknown)
+    assert stats["compared"] > 100 and stats.get("unknown", 0) < stats["compared"] / 10, stats
+    assert corner_stats["compared"] > 250, corner_stats
 
 
 def test_exact_tie_is_decided_and_rounding_tie_is_unknown():

@@ -68,12 +68,31 @@ def test_bound_loosened_by_two_percent_is_loose(cid, t, monkeypatch):
 
 
 def test_run_exits_four_when_a_bound_is_loose(monkeypatch, capsys):
-    t = get_claim("K2").tightness[0]
-    _patch_loose(monkeypatch, "K2", t)
-    code = main(["run", "--profile", "quick", "--claim", "K2", "--no-progress"])
+    # a floor above what the bound attains: the witness search cannot reach it (LOOSE);
+    # the bound itself is unchanged, so the statement audit has nothing to object to
+    import dataclasses
+    from types import MappingProxyType
+
+    import bounds
+
+    c = get_claim("K2")
+    high = dataclasses.replace(c.tightness[0], floor=0.99999)
+    monkeypatch.setattr(bounds, "CLAIMS", MappingProxyType(
+        {**bounds.CLAIMS, "K2": dataclasses.replace(c, tightness=(high,))}))
+    code = main(["run", "--profile", "quick", "--claim", "K2", "--no-progress", "--volume", "0"])
     out = capsys.readouterr().out
     assert code == 4, out
     assert "LOOSE" in out and "K2 ratio (k2_upper_real): best" in out
+
+
+def test_run_catches_a_bound_loosened_by_two_percent(monkeypatch, capsys):
+    # LOOSE from the witness, or FAIL: the evaluator no longer equals the SymPy statement
+    t = get_claim("K2").tightness[0]
+    _patch_loose(monkeypatch, "K2", t)
+    code = main(["run", "--profile", "quick", "--claim", "K2", "--no-progress", "--volume", "0"])
+    out = capsys.readouterr().out
+    assert code in (1, 4), out
+    assert "LOOSE" in out or "audit FAIL" in out
 
 
 def test_run_reports_how_far_each_witness_got(capsys):

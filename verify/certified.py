@@ -45,6 +45,8 @@ import gmpy2
 import mpmath
 from flint import arb, ctx as flint_ctx, fmpq, fmpz
 
+from bounds.enclosures import rho_ball, tau_ball
+
 __all__ = [
     # inputs
     "enclose_input",
@@ -147,6 +149,12 @@ def enclose_input(value, prec, *, kind="mpfr", name="value"):
     ValueError: value must be a finite decimal or p/q string, got 'nan'
     """
     prec = _check_prec(prec)
+    if isinstance(value, arb):  # a ball already (an input that is itself an enclosure)
+        if not value.is_finite():
+            raise ValueError(f"{name} must be a finite ball, got {value}")
+        if kind == "arb":
+            return value
+        return _mpfr_bounds(value, prec)
     q = _fraction(value, name)
     if kind == "mpfr":
         return _mpfr_pair(q, prec)
@@ -496,7 +504,8 @@ def certified_lane(t, alpha, eta, N, *, levels=(), max_steps, prec, strict=False
     """Iterate a proved enclosure of ``x_k`` and decide the first hitting steps of levels.
 
     ``t``, ``alpha``, ``eta``, ``levels``: user numbers, enclosed exactly (see
-    :func:`enclose_input`). ``prec``: bits. ``method``: ``"auto"`` (monotone endpoints when
+    :func:`enclose_input`), or arb balls that enclose them (an eta defined as a fraction of
+    an irrational bound, say). ``prec``: bits. ``method``: ``"auto"`` (monotone endpoints when
     :func:`monotone_certificate` proves phi nondecreasing on the range, else ball),
     ``"monotone-endpoints"`` (ValueError if not provable) or ``"ball"``. The run stops at
     ``max_steps``, or once every level is resolved and every checkpoint passed
@@ -520,10 +529,9 @@ def certified_lane(t, alpha, eta, N, *, levels=(), max_steps, prec, strict=False
         raise ValueError("checkpoints must be nonnegative integers")
     if stops and stops[-1] > max_steps:
         raise ValueError(f"checkpoint {stops[-1]} is beyond max_steps={max_steps}")
-    if _fraction(alpha, "alpha") <= 0:
-        raise ValueError(f"alpha must be > 0, got {alpha!r}")
-    if _fraction(eta, "eta") <= 0:
-        raise ValueError(f"eta must be > 0, got {eta!r}")
+    for value, nm in ((alpha, "alpha"), (eta, "eta")):
+        if not (value > 0 if isinstance(value, arb) else _fraction(value, nm) > 0):
+            raise ValueError(f"{nm} must be > 0 (provably, for a ball), got {value!r}")
     t_e = enclose_input(t, prec, name="t")
     a_e = enclose_input(alpha, prec, name="alpha")
     e_e = enclose_input(eta, prec, name="eta")
@@ -557,20 +565,6 @@ def certified_lane(t, alpha, eta, N, *, levels=(), max_steps, prec, strict=False
 # closed-form bounds as arb enclosures
 
 
-def _G(u: arb, N: int) -> arb:
-    """G(u) as an arb: ln(u/(1-u)) for N = 2; u^b/b 2F1(1, b; b+1; u), b = 2/N - 1, else.
-
-    The parameters b and b+1 are balls (2/N - 1 is not binary for N = 3, 5, ...); the flags
-    ``bc`` (c - b = 1) and ``abc`` (a + b - c = 0) tell flint these differences are exact
-    integers, which they are.
-    """
-    if N == 2:
-        return (u / (1 - u)).log()
-    b = arb(fmpq(2 - N, N))
-    c = arb(fmpq(2, N))
-    return u ** b / b * u.hypgeom_2f1(1, b, c, bc=True, abc=True)
-
-
 def certified_tau(t, a, b, N, prec) -> arb:
     """Enclosure of ``tau_t(a, b) = (G(b/t) - G(a/t)) / (N t^A)`` (arb ball, ``prec`` bits).
 
@@ -590,8 +584,7 @@ def certified_tau(t, a, b, N, prec) -> arb:
                 raise ValueError(f"tau needs {nm} > 0 (not provable from its enclosure)")
             if not val < T:
                 raise ValueError(f"tau needs {nm} < t (not provable from the enclosures)")
-        Aexp = arb(fmpq(2 * N - 2, N))
-        res = (_G(Bb / T, N) - _G(Aa / T, N)) / (N * T ** Aexp)
+        res = tau_ball(T, Aa, Bb, N)
     if not res.is_finite():
         raise ValueError("tau enclosure is not finite at this precision")
     return res
@@ -610,8 +603,4 @@ def certified_rho(t, eta, N, prec) -> arb:
         E = _as_arb(eta, prec, "eta")
         if not E > 0:
             raise ValueError("rho needs eta > 0 (not provable from its enclosure)")
-        if T.is_zero():
-            return arb(1)
-        if not T > 0:
-            raise ValueError("rho needs t >= 0 (not provable from its enclosure)")
-        return (1 + E * T ** arb(fmpq(2 * N - 2, N))) ** (N - 1)
+        return rho_ball(T, E, N)

@@ -11,6 +11,7 @@ but some bound is LOOSE (its tightness witness search stayed below the declared 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -70,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     run.add_argument("--no-shrink", action="store_true",
                      help="print the repro command of each FAIL but do not shrink it")
+    run.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
+                     help="worker processes (default, or 0: all cores); the report does not "
+                          "depend on it")
+    run.add_argument("--volume", type=_positive_int, default=None, metavar="COUNT",
+                     help="certified-volume instances per claim (default by profile: quick 100, "
+                          "default 1000, thorough 10000; 0: none)")
+    run.add_argument("--timings", action="store_true",
+                     help="add wall times to the JSON report (it is then no longer byte-identical "
+                          "across reruns)")
 
     chk = sub.add_parser("check", help="check one claim on one instance (re-run a counterexample)")
     chk.add_argument("claim_id", metavar="ID", help="claim ID, e.g. K2")
@@ -263,16 +273,58 @@ def _progress(done: int, total: int, label: str, *, enabled: bool, start: float)
     sys.stderr.flush()
 
 
-def cmd_run(args) -> int:
-    from verify.checks import CHECKS, check
+def _claim_row(cid: str, opts: dict):
+    """One claim's sampled instances and hard corners, checked and summarized (a process-pool
+    task: plain arguments; returns the ClaimSummary and the seconds spent in the audits)."""
+    from verify.checks import check
     from verify.checks.verdict import record_evaluator_calls
-    from verify.report import render_markdown, render_table, summarize, to_json
-    from verify.sampling import PROFILES, sample_instances
+    from verify.report import summarize
+    from verify.sampling import sample_instances
     from verify.shrink import SHRINK_FIRST, counterexamples
-    from verify.checks import FAIL
     from verify.specs import corners
     from verify.statements import audit_calls, r1_symbolic_failures
-    from verify.witness import LOOSE, audit, witnesses
+    from verify.witness import audit, witnesses
+
+    dps, max_dps = opts["dps"], opts["max_dps"]
+    insts, cs = sample_instances(cid, opts["count"], seed=opts["seed"]), corners(cid)
+    cost = {"statements": 0.0, "r1_symbolic": 0.0}
+    outcomes, stmt_msgs = [], []
+    if cid == "R1":  # R1's symbolic gradient identities (bounds/reduction.py), small N, n
+        t0 = time.perf_counter()
+        stmt_msgs += r1_symbolic_failures()
+        cost["r1_symbolic"] += time.perf_counter() - t0
+    for inst in list(insts) + [c.instance for c in cs]:
+        with record_evaluator_calls() as calls:
+            outcomes.append(check(cid, inst, dps=dps, max_dps=max_dps))
+        t0 = time.perf_counter()  # the SymPy statements on the same evaluator calls
+        stmt_msgs += audit_calls(cid, calls, inst)
+        cost["statements"] += time.perf_counter() - t0
+    sampled, corner_pairs = outcomes[:len(insts)], list(zip(cs, outcomes[len(insts):]))
+    repro = counterexamples(cid, outcomes, dps=dps, max_dps=max_dps,
+                            shrink_first=0 if opts["no_shrink"] else SHRINK_FIRST)
+    row = summarize(cid, _claim_name(cid), outcomes, dps=dps, seed=opts["seed"],
+                    counterexamples=repro,
+                    audit=audit(cid, sampled, corner_pairs) + tuple(stmt_msgs),
+                    corners=len(cs),
+                    witnesses=witnesses(cid, outcomes, dps=dps, max_dps=max_dps))
+    return row, cost
+
+
+def _volume_task(cid: str, chunk: int, size: int, seed: int):
+    from verify.volume import _chunk
+
+    return _chunk((cid, seed, chunk, size))
+
+
+def cmd_run(args) -> int:
+    import dataclasses
+    from concurrent.futures import ProcessPoolExecutor
+
+    from verify.checks import CHECKS, FAIL, UNDECIDED
+    from verify.report import render_markdown, render_table, to_json
+    from verify.sampling import PROFILES
+    from verify.volume import CHUNK, VOLUME_PROFILES, summarize_volume, volume_claims
+    from verify.witness import LOOSE
 
     ids = list(CHECKS)
     if args.claim:
@@ -280,42 +332,57 @@ def cmd_run(args) -> int:
         if unknown:
             raise UsageError(f"unknown claim ID {', '.join(unknown)}; known: {', '.join(ids)}")
         ids = [c for c in ids if c in args.claim]
-    count = PROFILES[args.profile]
-    # sampled instances, then the claim's hard corners (every profile)
-    plan = [(cid, sample_instances(cid, count, seed=args.seed), corners(cid)) for cid in ids]
-    total = sum(len(insts) + len(cs) for _, insts, cs in plan)
+    opts = {"count": PROFILES[args.profile], "seed": args.seed, "dps": args.dps,
+            "max_dps": args.max_dps, "no_shrink": args.no_shrink}
+    vcount = VOLUME_PROFILES[args.profile] if args.volume is None else args.volume
+    vtasks = [(cid, c, min(CHUNK, vcount - c * CHUNK), args.seed)
+              for cid in ids if cid in volume_claims() for c in range(-(-vcount // CHUNK))]
+    jobs = args.jobs or os.cpu_count() or 1
     show = not args.no_progress and sys.stderr.isatty()
     start = time.perf_counter()
-    rows, done, cost = [], 0, {"statements": 0.0, "r1_symbolic": 0.0}
-    for cid, insts, cs in plan:
-        outcomes, stmt_msgs = [], []
-        if cid == "R1":  # R1's symbolic gradient identities (bounds/reduction.py), small N, n
-            t0 = time.perf_counter()
-            stmt_msgs += r1_symbolic_failures()
-            cost["r1_symbolic"] += time.perf_counter() - t0
-        for inst in list(insts) + [c.instance for c in cs]:
-            with record_evaluator_calls() as calls:
-                outcomes.append(check(cid, inst, dps=args.dps, max_dps=args.max_dps))
-            t0 = time.perf_counter()  # the SymPy statements on the same evaluator calls
-            stmt_msgs += audit_calls(cid, calls, inst)
-            cost["statements"] += time.perf_counter() - t0
-            done += 1
-            _progress(done, total, cid, enabled=show, start=start)
-        sampled, corner_pairs = outcomes[:len(insts)], list(zip(cs, outcomes[len(insts):]))
-        repro = counterexamples(cid, outcomes, dps=args.dps, max_dps=args.max_dps,
-                                shrink_first=0 if args.no_shrink else SHRINK_FIRST)
-        rows.append(summarize(cid, _claim_name(cid), outcomes, dps=args.dps, seed=args.seed,
-                              counterexamples=repro,
-                              audit=audit(cid, sampled, corner_pairs) + tuple(stmt_msgs),
-                              corners=len(cs),
-                              witnesses=witnesses(cid, outcomes, dps=args.dps,
-                                                  max_dps=args.max_dps)))
+    total, done = len(ids) + len(vtasks), 0
+
+    def tick(label):
+        nonlocal done
+        done += 1
+        _progress(done, total, label, enabled=show, start=start)
+
+    if jobs > 1:  # every claim and volume chunk is a task; results are put back in order
+        with ProcessPoolExecutor(max_workers=min(jobs, total)) as pool:
+            futs = [pool.submit(_volume_task, *t) for t in vtasks]
+            futs += [pool.submit(_claim_row, cid, opts) for cid in ids]
+            results = []
+            for f in futs:
+                results.append(f.result())
+                tick("")
+        vparts, claim_parts = results[:len(vtasks)], results[len(vtasks):]
+    else:
+        vparts, claim_parts = [], []
+        for t in vtasks:
+            vparts.append(_volume_task(*t))
+            tick(t[0])
+        for cid in ids:
+            claim_parts.append(_claim_row(cid, opts))
+            tick(cid)
+    items: dict[str, list] = {}
+    for t, part in zip(vtasks, vparts):
+        items.setdefault(t[0], []).extend(part)
+    rows, cost = [], {"statements": 0.0, "r1_symbolic": 0.0}
+    for cid, (row, c) in zip(ids, claim_parts):
+        for k in cost:
+            cost[k] += c[k]
+        if cid in items:
+            row = dataclasses.replace(row, volume=summarize_volume(cid, items[cid], seed=args.seed).as_dict())
+        rows.append(row)
     elapsed = time.perf_counter() - start
+    # the report carries no wall times, so the same seed gives the same report byte for byte
     meta = {"profile": args.profile, "seed": args.seed, "dps": args.dps,
-            "max_dps": args.max_dps, "seconds": round(elapsed, 2),
-            "statement_audit_seconds": round(cost["statements"], 2),
-            "r1_symbolic_seconds": round(cost["r1_symbolic"], 2),
+            "max_dps": args.max_dps, "volume_per_claim": vcount,
             "version": __version__, "mpmath_backend": mpmath.libmp.BACKEND}
+    if args.timings:
+        meta["timing"] = {"seconds": round(elapsed, 2), "jobs": jobs,
+                          "statement_audit_seconds": round(cost["statements"], 2),
+                          "r1_symbolic_seconds": round(cost["r1_symbolic"], 2)}
     if args.json:
         text = to_json(rows, meta=meta)
         if args.json == "-":
@@ -325,14 +392,16 @@ def cmd_run(args) -> int:
     if args.markdown:
         _write(args.markdown, render_markdown(
             rows, header=f"dmf-verify run: profile {args.profile}, seed {args.seed}, "
-                         f"dps {args.dps}, {elapsed:.1f} s"))
+                         f"dps {args.dps}"))
+    checks = sum(r.instances for r in rows)
+    certified = sum(r.volume["count"] for r in rows if r.volume)
     if args.json != "-":
         print(render_table(rows))
-        print(f"{total} checks in {elapsed:.1f} s (profile {args.profile}, seed {args.seed}, "
-              f"dps {args.dps})")
+        print(f"{checks} checks and {certified} certified-volume instances in {elapsed:.1f} s "
+              f"(profile {args.profile}, seed {args.seed}, dps {args.dps}, {jobs} jobs)")
     if any(r.status == FAIL for r in rows):
         return EXIT_FAIL
-    if any(r.undecided for r in rows):
+    if any(r.status == UNDECIDED for r in rows):
         return EXIT_UNDECIDED
     if any(r.status == LOOSE for r in rows):
         return EXIT_LOOSE

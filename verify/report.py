@@ -11,7 +11,7 @@ from verify.checks import FAIL, NOT_APPLICABLE, PASS, UNDECIDED, Outcome
 from verify.witness import LOOSE
 
 __all__ = ["ClaimSummary", "summarize", "tightness", "render_table", "render_markdown",
-           "render_counterexamples", "render_witnesses", "to_json"]
+           "render_counterexamples", "render_witnesses", "render_volume", "to_json"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class ClaimSummary:
     audit: tuple = ()
     # how many of the instances are the claim's hard corners (verify.specs.corners)
     corners: int = 0
+    # the certified volume stage (verify.volume.VolumeResult.as_dict()), None if none
+    volume: dict | None = None
 
     @property
     def loose(self) -> bool:
@@ -48,9 +50,10 @@ class ClaimSummary:
         """FAIL (a failed instance or an impossible audit value), UNDECIDED, LOOSE (every
         verdict decided and passed, but a bound is weaker than its declared tightness), PASS,
         or N/A (no decided instance: never PASS)."""
-        if self.failed or self.audit:
+        vol = (self.volume or {}).get("status")
+        if self.failed or self.audit or vol == FAIL:
             return FAIL
-        if self.undecided:
+        if self.undecided or vol == UNDECIDED:
             return UNDECIDED
         if self.passed and self.loose:
             return LOOSE
@@ -134,9 +137,44 @@ def render_table(rows: Sequence[ClaimSummary]) -> str:
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     out = [line(head), line(["-" * w for w in widths])]
     out += [line(b) for b in body]
-    for extra in (render_witnesses(rows), render_counterexamples(rows)):
+    for extra in (render_volume(rows), render_witnesses(rows), render_counterexamples(rows)):
         if extra:
             out += ["", extra]
+    return "\n".join(out)
+
+
+def render_volume(rows: Sequence[ClaimSummary], *, markdown: bool = False) -> str:
+    """The certified volume stage per claim: instances, verdicts, how many decided verdicts are
+    certified, worst slack, best tightness ratio and which engine decided; FAIL and UNDECIDED
+    instances with their repro commands. "" when no row has one."""
+    from verify.shrink import repro_command
+
+    vols = [(r, r.volume) for r in rows if r.volume]
+    if not vols:
+        return ""
+    head = ("ID", "volume", "pass", "fail", "undec", "n/a", "certified", "worst slack",
+            "best tightness", "decided by", "status")
+    body = []
+    for r, v in vols:
+        c = v["counts"]
+        best = "-" if v["best_tightness"] is None else f"{v['best_tightness']:.6g}"
+        body.append((r.id, str(v["count"]), str(c["PASS"]), str(c["FAIL"]), str(c["UNDECIDED"]),
+                     str(c["N/A"]), f"{v['certified']}/{v['decided']}", _fmt_slack(v["worst_slack"]),
+                     best, ", ".join(f"{k} {n}" for k, n in v["methods"].items()), v["status"]))
+    if markdown:
+        out = ["Certified volume (every verdict proved by enclosures unless marked):", "",
+               "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(b) + " |" for b in body]
+    else:
+        widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+        line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
+        out = ["Certified volume (every verdict proved by enclosures unless marked):",
+               line(head), line(["-" * w for w in widths])] + [line(b) for b in body]
+    for r, v in vols:
+        for rec in (v["failures"] + v["undecided"])[:3]:
+            cmd = repro_command(r.id, rec["instance"], dps=r.dps)
+            out.append(f"{r.id} volume {rec['verdict']} {rec['id']}: {rec['note']}; re-run: "
+                       + (f"`{cmd}`" if markdown else cmd))
     return "\n".join(out)
 
 
@@ -218,7 +256,8 @@ def render_markdown(rows: Sequence[ClaimSummary], *, header: str = "") -> str:
                                       str(r.failed), str(r.undecided), str(r.not_applicable),
                                       _fmt_slack(r.min_slack), _fmt_tight(r.tightness),
                                       _fmt_extra(r.tightness), r.status]) + " |")
-    for extra in (render_witnesses(rows, markdown=True), render_counterexamples(rows, markdown=True)):
+    for extra in (render_volume(rows, markdown=True), render_witnesses(rows, markdown=True),
+                  render_counterexamples(rows, markdown=True)):
         if extra:
             out += ["", extra]
     return "\n".join(out) + "\n"
@@ -244,7 +283,7 @@ def to_json(rows: Sequence[ClaimSummary], *, meta: dict) -> str:
             "seed": r.seed, "tightness": r.tightness, "status": r.status,
             "counterexamples": list(r.counterexamples),
             "witnesses": [w.as_dict() for w in r.witnesses], "audit": list(r.audit),
-            "corners": r.corners,
+            "corners": r.corners, "volume": r.volume,
         }
         for r in rows
     ]

@@ -1,0 +1,100 @@
+"""Closed-form bounds as rigorous enclosures (python-flint arb balls).
+
+The same quantities as :mod:`bounds.flow` (tau through G, rho, J_N, the K1/K2/K3 bounds),
+evaluated in ball arithmetic: every result is a ball that provably contains the exact value
+for every input in the argument balls. Arguments are arb balls (an exact float input is the
+point ball of its binary value); the working precision is flint's (``flint.ctx.workprec``).
+The special functions are flint's rigorous ones (``log``, ``hypgeom_2f1``), never mpmath.
+The certified volume stage (:mod:`verify.volume`) decides its verdicts with these.
+
+>>> from flint import arb, ctx
+>>> with ctx.workprec(100):
+...     print(tau_ball(arb(1), arb("0.01"), arb("0.5"), 2).str(10, radius=False))
+2.297559925
+>>> with ctx.workprec(100):
+...     print(k2_upper_real_ball(arb(1), arb("0.5"), arb("0.1"), arb("0.25"), 2).str(8, radius=False))
+11.487800
+"""
+
+from __future__ import annotations
+
+from flint import arb, fmpq
+
+__all__ = [
+    # flow time and overshoot factor
+    "G_ball",
+    "tau_ball",
+    "rho_ball",
+    "J_N_ball",
+    # K-family bounds
+    "k1_lower_ball",
+    "k2_upper_real_ball",
+    "k3_lower_ball",
+    "k3_upper_ball",
+]
+
+
+def _A(N: int) -> arb:
+    """A = 2 - 2/N as an exact rational ball."""
+    return arb(fmpq(2 * N - 2, N))
+
+
+def G_ball(u: arb, N: int) -> arb:
+    """G(u) = ln(u/(1-u)) for N = 2; u^b/b 2F1(1, b; b+1; u), b = 2/N - 1, for N >= 3.
+
+    The flags ``bc`` (c - b = 1) and ``abc`` (a + b - c = 0) tell flint that these parameter
+    differences are exact integers (the parameters are balls when 2/N is not binary);
+    without ``abc`` flint returns nan near u = 1.
+    """
+    if N == 2:
+        return (u / (1 - u)).log()
+    b = arb(fmpq(2 - N, N))
+    c = arb(fmpq(2, N))
+    return u**b / b * u.hypgeom_2f1(1, b, c, bc=True, abc=True)
+
+
+def tau_ball(t: arb, a: arb, b: arb, N: int) -> arb:
+    """tau_t(a, b) = (G(b/t) - G(a/t)) / (N t^A); needs 0 < a, b < t (ValueError when the
+    balls do not prove it)."""
+    for val, nm in ((a, "a"), (b, "b")):
+        if not val > 0:
+            raise ValueError(f"tau needs {nm} > 0 (not provable from its enclosure)")
+        if not val < t:
+            raise ValueError(f"tau needs {nm} < t (not provable from the enclosures)")
+    return (G_ball(b / t, N) - G_ball(a / t, N)) / (N * t ** _A(N))
+
+
+def rho_ball(t: arb, eta: arb, N: int) -> arb:
+    """rho(t) = (1 + eta t^A)^(N-1), t >= 0 (t = 0 exactly gives 1)."""
+    if t.is_zero():
+        return arb(1)
+    if not t > 0:
+        raise ValueError("rho needs t >= 0 (not provable from its enclosure)")
+    return (1 + eta * t ** _A(N)) ** (N - 1)
+
+
+def J_N_ball(eps: arb, N: int) -> arb:
+    """J_N(eps) = (1-eps)^c / c 2F1(1, c; 1+c; 1-eps), c = 2/N."""
+    c = arb(fmpq(2, N))
+    z = 1 - eps
+    return z**c / c * z.hypgeom_2f1(1, c, 1 + c, bc=True, abc=True)
+
+
+def k1_lower_ball(t: arb, d: arb, alpha: arb, eta: arb, N: int) -> arb:
+    """K1: tau_t(alpha^N, d) / eta."""
+    return tau_ball(t, alpha**N, d, N) / eta
+
+
+def k2_upper_real_ball(t: arb, d: arb, alpha: arb, eta: arb, N: int) -> arb:
+    """K2's real bound rho(t) tau_t(alpha^N, d) / eta (K <= its ceiling, i.e. K - 1 < it)."""
+    return rho_ball(t, eta, N) * tau_ball(t, alpha**N, d, N) / eta
+
+
+def k3_lower_ball(t: arb, d: arb, alpha: arb, N: int) -> arb:
+    """K3 lower: (alpha^-(N-2) - d^-((N-2)/N)) / ((N-2) t)."""
+    return (alpha ** (-(N - 2)) - d ** (-arb(fmpq(N - 2, N)))) / ((N - 2) * t)
+
+
+def k3_upper_ball(t: arb, eps: arb, alpha: arb, N: int) -> arb:
+    """K3 upper: alpha^-(N-2)/((N-2) t) + J_N(eps)/(N t^A)."""
+    return alpha ** (-(N - 2)) / ((N - 2) * t) + J_N_ball(eps, N) / (N * t ** _A(N))

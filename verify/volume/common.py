@@ -1,0 +1,139 @@
+"""Shared pieces of the certified volume stage: exact inputs, balls, certified hitting steps.
+
+Inputs of a volume instance are floats, i.e. exact binary rationals; an eta defined as a
+fraction of an irrational step bound is the arb ball that contains it. Hitting steps come
+from the float64 screen, and for the lanes it leaves undecided from
+:func:`verify.certified.certified_lane` at increasing precision.
+
+>>> import numpy as np
+>>> from flint import arb
+>>> E = eta_ball(0.5, 1.0, 3)
+>>> hitting_steps([1.0], [0.1], [E], 3, [0.5], caps=[1000])[0][:2]
+(57, 'screen')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+from flint import arb, ctx as flint_ctx, fmpq
+
+__all__ = [
+    # types
+    "Decision",
+    "VolumeSpec",
+    # numbers
+    "PREC",
+    "ESCALATE",
+    "exact",
+    "ball",
+    "eta_ball",
+    "float_bounds",
+    "hitting_steps",
+    "UNDECIDED_STEP",
+]
+
+PREC = 128                 # bits of the arb enclosures of the bounds
+ESCALATE = (128, 256, 512)  # bits of certified_lane for lanes the screen leaves undecided
+UNDECIDED_STEP = "undecided"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One instance's verdict in a batch. ``certified``: every number that decided it was
+    enclosed (False for a fallback to the first-order high-precision check). ``slack`` and
+    ``ratio`` as in :class:`verify.checks.Outcome` (floats of the enclosures' midpoints)."""
+
+    verdict: str
+    certified: bool
+    slack: float | None = None
+    ratio: float | None = None
+    note: str = ""
+    method: str = "screen"
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """``draw(rng, count)``: admissible instances (the claim's instance dicts, so
+    ``dmf-verify check ID --instance`` re-runs any of them); ``decide(instances)``: their
+    decisions, in order. ``tightness``: the tightness key the ratios belong to."""
+
+    draw: Callable[[np.random.Generator, int], list]
+    decide: Callable[[Sequence[Mapping]], list]
+    tightness: str = "ratio"
+
+
+
+
+def exact(x) -> Fraction:
+    """The exact rational value of a float (or int) input."""
+    return Fraction(x)
+
+
+def ball(x) -> arb:
+    """The exact float ``x`` as an arb point (exact: a float is a dyadic rational)."""
+    q = Fraction(x)
+    return arb(fmpq(q.numerator, q.denominator))
+
+
+def eta_ball(fraction, t, N, prec: int = PREC) -> arb:
+    """The step eta = fraction / (N t^A), A = 2 - 2/N, as a ball containing the real number
+    (the instance's eta_fraction and t are exact floats)."""
+    with flint_ctx.workprec(prec):
+        return ball(fraction) / (N * ball(t) ** arb(fmpq(2 * N - 2, N)))
+
+
+def float_bounds(b: arb) -> tuple[float, float]:
+    """(lo, hi) floats with lo <= every point of the ball <= hi (outward conversion)."""
+    lo_x, hi_x = b.lower(), b.upper()
+    lo, hi = float(lo_x.mid().str(30, radius=False)), float(hi_x.mid().str(30, radius=False))
+    while not ball(lo) <= lo_x:
+        lo = float(np.nextafter(lo, -np.inf))
+    while not ball(hi) >= hi_x:
+        hi = float(np.nextafter(hi, np.inf))
+    return lo, hi
+
+
+def hitting_steps(t, alpha, etas, N, levels, *, caps, strict: bool = False):
+    """Certified hitting steps K = min{k : x_k^N >= d} (``> d`` if strict) of lanes of one
+    depth N: for each lane ``(step, method)`` with step an int, None (certified: not hit
+    within the lane's cap) or :data:`UNDECIDED_STEP`. ``etas``: arb balls; t, alpha, levels:
+    floats (exact)."""
+    from verify.certified import certified_lane
+    from verify.screen import CAPPED, HIT, MISS, screen_hits
+
+    L = len(t)
+    if L == 0:
+        return []
+    t_a, a_a, d_a = (np.asarray(v, dtype=np.float64) for v in (t, alpha, levels))
+    eb = [float_bounds(e) for e in etas]
+    e_lo = np.array([b[0] for b in eb])
+    e_hi = np.array([b[1] for b in eb])
+    cap = int(max(caps))
+    r = screen_hits(t_a, a_a, (e_lo, e_hi), N, d_a, max_steps=cap, strict=strict)
+    out = []
+    for i in range(L):
+        s = int(r.status[i])
+        if s == HIT:
+            out.append((int(r.step[i]), "screen"))
+        elif s in (MISS, CAPPED):
+            out.append((None, "screen"))
+        else:
+            out.append(_escalate(certified_lane, float(t_a[i]), float(a_a[i]), etas[i], N,
+                                 float(d_a[i]), int(caps[i]), strict))
+    return out
+
+
+def _escalate(certified_lane, t, alpha, eta, N, d, cap, strict):
+    for prec in ESCALATE:
+        lane = certified_lane(t, alpha, eta, N, levels=[d], max_steps=cap, prec=prec,
+                              strict=strict)
+        h = lane.hits[0]
+        if h.status == "decided":
+            return h.step, f"certified-{prec}"
+        if h.status == "unreached":
+            return None, f"certified-{prec}"
+    return UNDECIDED_STEP, "undecided"
