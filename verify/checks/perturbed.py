@@ -216,7 +216,7 @@ def check_p1(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
             else:
                 obsd[f"K_{i + 1}"] = str(hit.step)
                 parts.append(_lt_real(hit.step, B, mB))
-                ratios.append(hit.step / float(B))
+                ratios.append(hit.step / float(mpmath.ceil(B)))  # K <= ceil(B), as in K2
         if K_end == 0:
             K_end = 1000
         cps = sorted({0, K_end // 4, K_end // 2, (3 * K_end) // 4, K_end})
@@ -411,7 +411,9 @@ def check_p3(inst, dps: int, *, tighten: Mapping[str, float] | None = None,
         parts = [_lt_real(K, upper, mU)]
         if parts[-1][0] == FAIL:
             notes.append(f"K = {K} > ceil(upper)")
-        ratio = K / float(upper)
+        # K <= ceil(upper) is the claim: K/upper may exceed 1 on a PASS (upper < K = ceil(upper)
+        # at small K), which the audit would call impossible; K/ceil(upper) as in K2
+        ratio = K / float(mpmath.ceil(upper))
         if want_lower:
             parts.append(compare_le(lower, K, margin=mL))
             if parts[-1][0] == FAIL:

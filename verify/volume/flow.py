@@ -151,6 +151,9 @@ def _verdict(claim, B, K, cap, method):
     if K is None:
         if claim == "K2":  # not hit by floor(B) + 3 > ceil(B): K > ceil(B), certified
             return Decision("FAIL", True, -1.0, note=f"no hit within {cap} steps", method=method)
+        if arb(cap) >= B:  # K1: K > cap >= B, so K >= B holds (certified)
+            return Decision("PASS", True, (cap - mid) / mid, None, method=method,
+                            note=f"no hit within {cap} steps >= the bound")
         return Decision("UNDECIDED", False, note=f"no hit within {cap} steps", method=method)
     Kb = arb(K)
     if claim == "K1":  # K >= B
