@@ -45,12 +45,11 @@ HYP_DPS = 120    # exact for the float inputs (see _hypotheses)
 
 
 def _budget():
-    """A quarter of the P3 builder's STEP_BUDGET (200 000 predicted steps): at the full
-    budget the slowest lanes of a batch take ~80 000 screen steps (12 s per 1000 instances on
-    one core); at a quarter, 2.5 s. Only the lower end of alpha's range moves."""
-    from verify.specs.perturbed import STEP_BUDGET
-
-    return STEP_BUDGET // 4
+    """The volume stage's step budget: 20 000 predicted steps, as the flow claims' volume
+    stage (verify/specs/flow.py BUDGET), a tenth of the P3 builder's STEP_BUDGET. The screen
+    runs each depth up to its slowest lane: at the builder's budget that is ~80 000 steps (12 s
+    per 1000 instances on one core). Only the lower end of alpha's range moves."""
+    return 20_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -96,7 +95,10 @@ def draw_p3(rng, count, *, budget=None):
     """P3 instances as verify/specs/perturbed.py `_p3` with t_source "interval": depth 2..5,
     s in [0.2, 2], d_frac in [0.02, 0.95], e_frac in [0, 0.95], t_frac in [0, 1],
     eta_fraction in [0.05, 0.95], alpha log-uniform between the budget floor and
-    (0.999 d)^(1/N); s, d, e, t_frac on the 2^-24 grid (module docstring)."""
+    (0.999 d)^(1/N); s, d, e, t_frac on the 2^-24 grid (module docstring); one instance in
+    eight at e_frac = 0 with eta_fraction in [0.05/30, 0.05], and one in eight at t_frac = 0
+    (where the bounds are tight: without them no instance in a thousand has its upper bound
+    within 2 % of K)."""
     budget = _budget() if budget is None else budget
     N_all = rng.integers(2, 6, count)
     s_all = _grid(rng.uniform(0.2, 2.0, count))
@@ -105,6 +107,14 @@ def draw_p3(rng, count, *, budget=None):
     u_all = _grid(rng.uniform(0.0, 1.0, count))
     f_all = rng.uniform(0.05, 0.95, count)
     ap_all = rng.uniform(0.0, 1.0, count)
+    # the edges of the raw ranges where the bounds are tight, one instance in eight each:
+    # e_frac = 0 (E = 0, t = s) and t_frac = 0 (the slowest paired eigenvalue t = s - e)
+    corner = rng.uniform(0.0, 1.0, count)
+    # at e_frac = 0 eta_fraction is log-uniform in [0.05/30, 0.05] (below the builder's range:
+    # the upper bound is within 2 % of K only for small eta, as K2's; tightness SMALL_ETA)
+    ef_all = np.where(corner < 0.125, 0.0, ef_all)
+    f_all = np.where(corner < 0.125, 0.05 * 30.0 ** (-(corner / 0.125)), f_all)
+    u_all = np.where((corner >= 0.125) & (corner < 0.25), 0.0, u_all)
     d_all = _grid(df_all * s_all)
     e_all = _grid(ef_all * (s_all - d_all))
     out = [None] * count
