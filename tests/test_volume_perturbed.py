@@ -112,3 +112,25 @@ def test_hypotheses_are_decided_exactly_and_inadmissible_instances_are_na():
     assert [d.verdict for d in ds[1:]] == ["N/A", "N/A"] and all(d.certified for d in ds[1:])
     assert "e < s - d" in ds[1].note and "alpha^N < d" in ds[2].note
     assert decide_p3([dict(inst, t_source="matrix")])[0].verdict == "UNDECIDED"
+
+
+def test_lanes_the_screen_leaves_undecided_go_to_the_certified_engine(monkeypatch):
+    import numpy as np
+
+    import verify.screen as screen
+
+    real = screen.screen_hits
+
+    def undecided(*args, **kw):
+        r = real(*args, **kw)
+        return screen.ScreenResult(np.full_like(r.step, -1), np.full_like(r.status, screen.UNDECIDED),
+                                   r.undecided_step, r.lane_steps)
+
+    from verify.volume.perturbed import decide_p3
+
+    items = _chunk(("P3", 0, 0, 6))
+    monkeypatch.setattr(screen, "screen_hits", undecided)
+    ds = decide_p3([inst for _, inst, _ in items])
+    assert [d.verdict for d in ds] == ["PASS"] * 6 and all(d.certified for d in ds)
+    assert {d.method for d in ds} == {"certified-128"}
+    assert [d.ratio for d in ds] == [d.ratio for _, _, d in items]  # the same hitting steps

@@ -168,7 +168,8 @@ def _hypotheses(inst, t):
 
     N = inst["depth"]
     ev = evaluators("P3")
-    with mpmath.workdps(HYP_DPS):
+    # deeper instances (not drawn here) get the digits their alpha^N needs
+    with mpmath.workdps(max(HYP_DPS, 16 * N + 40)):
         s, e, d, a, f = (mpmath.mpf(inst[k]) for k in ("s", "e", "d", "alpha", "eta_fraction"))
         tm = mpmath.mpf(t)
         eta = f * ev["monotone_step_bound"](s + e, N)
