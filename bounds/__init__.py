@@ -325,6 +325,7 @@ _CLAIMS = [
             ("paired_eigenvalue_consistent", perturbed.paired_eigenvalue_consistent),
             ("k1_hypotheses", flow.k1_hypotheses),
             ("p3_bounds_real", perturbed.p3_bounds_real),
+            ("p3_bounds_real_ball", enclosures.p3_bounds_real_ball),
             ("monotone_step_bound", flow.monotone_step_bound),
         ),
         "docs/theory.md#p3",

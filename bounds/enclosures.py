@@ -31,6 +31,8 @@ __all__ = [
     "k2_upper_real_ball",
     "k3_lower_ball",
     "k3_upper_ball",
+    # perturbed (P family)
+    "p3_bounds_real_ball",
 ]
 
 
@@ -98,3 +100,30 @@ def k3_lower_ball(t: arb, d: arb, alpha: arb, N: int) -> arb:
 def k3_upper_ball(t: arb, eps: arb, alpha: arb, N: int) -> arb:
     """K3 upper: alpha^-(N-2)/((N-2) t) + J_N(eps)/(N t^A)."""
     return alpha ** (-(N - 2)) / ((N - 2) * t) + J_N_ball(eps, N) / (N * t ** _A(N))
+
+
+# ---------------------------------------------------------------------------------------
+# perturbed (P family)
+
+
+def p3_bounds_real_ball(s: arb, e: arb, d: arb, alpha: arb, eta: arb, N: int) -> tuple[arb, arb]:
+    """P3's bounds before the ceiling (:func:`bounds.perturbed.p3_bounds_real`):
+    ``(lower, upper)``, ``lower = (s-d)/(s+e-d) tau_s/eta``, ``upper = rho(s+e) (s-d)/(s-d-e)
+    tau_s/eta``, ``tau_s = tau_s(alpha^N, d)``; ValueError when the balls do not prove
+    ``e < s - d`` or ``alpha^N < d``.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     lo, up = p3_bounds_real_ball(arb(1), arb("0.1"), arb("0.25"), arb("0.1"), arb("0.4"), 2)
+    ...     print(lo.str(10, radius=False), up.str(10, radius=False))
+    3.856442163 7.261977243
+    """
+    if not e < s - d:
+        raise ValueError("P3 needs e < s - d (not provable from the enclosures)")
+    aN = alpha**N
+    if not aN < d:
+        raise ValueError("P3 needs d > alpha^N (not provable from the enclosures)")
+    ts = tau_ball(s, aN, d, N) / eta
+    lower = (s - d) / (s + e - d) * ts
+    upper = rho_ball(s + e, eta, N) * (s - d) / (s - d - e) * ts
+    return lower, upper
