@@ -147,6 +147,7 @@ _CLAIMS = [
             ("o1_hypotheses", flow.o1_hypotheses),
             ("monotone_step_bound", flow.monotone_step_bound),
             ("s3_positivity_step_bound", flow.s3_positivity_step_bound),
+            ("s3_positivity_step_bound_ball", enclosures.s3_positivity_step_bound_ball),
         ),
         "docs/theory.md#o1",
     ),

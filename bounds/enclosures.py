@@ -127,3 +127,14 @@ def p3_bounds_real_ball(s: arb, e: arb, d: arb, alpha: arb, eta: arb, N: int) ->
     lower = (s - d) / (s + e - d) * ts
     upper = rho_ball(s + e, eta, N) * (s - d) / (s - d - e) * ts
     return lower, upper
+
+
+def s3_positivity_step_bound_ball(t: arb, alpha: arb, N: int) -> arb:
+    """S3 positivity step bound 1 / (alpha^(N-2) (alpha^N - t)), t < alpha^N provable.
+
+    >>> print(s3_positivity_step_bound_ball(arb(-1), arb("0.5"), 2).str(5, radius=False))
+    0.80000
+    """
+    if not t < alpha**N:
+        raise ValueError("s3_positivity_step_bound needs t < alpha^N (not provable from the balls)")
+    return 1 / (alpha ** (N - 2) * (alpha**N - t))

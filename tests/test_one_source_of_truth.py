@@ -78,7 +78,8 @@ def _volume_signature(cid):
     if cid not in VOLUME:
         return ()
     try:
-        return tuple((d.verdict, d.slack, d.ratio) for _, _, d in _chunk((cid, 0, 0, 8)))
+        ds = [d for _, _, d in _chunk((cid, 0, 0, 8))] + list(VOLUME[cid].decide(PINS.get(cid, [])))
+        return tuple((d.verdict, d.slack, d.ratio) for d in ds)
     except ValueError as exc:  # a wrong bound may make a ball evaluator refuse: a change too
         return ("ValueError", str(exc))
 

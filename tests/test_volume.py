@@ -18,7 +18,7 @@ FLOW = tuple(c for c in CLAIMS if c in ("K1", "K2", "K3"))
 
 
 def test_volume_claims_are_registered_in_theory_order():
-    assert CLAIMS == ("K1", "K2", "K3", "P3")
+    assert CLAIMS == ("S1", "O1", "K1", "K2", "K3", "P3")
     assert set(CLAIMS) == set(VOLUME)
 
 
@@ -26,7 +26,8 @@ def test_volume_claims_are_registered_in_theory_order():
 def test_every_volume_verdict_is_a_certified_pass(cid):
     r = run_volume(cid, 120, seed=3)
     assert r.count == 120 and r.counts["PASS"] == 120 and r.certified == 120, r.as_dict()
-    assert r.best_tightness is not None and 0 < r.best_tightness <= 1 + 1e-12, r.best_tightness
+    if get_claim(cid).tightness:
+        assert r.best_tightness is not None and 0 < r.best_tightness <= 1 + 1e-12, r.best_tightness
 
 
 def test_an_impossible_tightness_on_a_pass_is_a_fail():
@@ -56,7 +57,7 @@ def test_volume_verdicts_agree_with_the_high_precision_check(cid):
     for _, inst, d in items:
         o = check(cid, inst)
         assert (o.verdict, d.verdict) == ("PASS", "PASS"), (inst, o, d)
-        if cid != "K3":  # the same hitting step: observed K of the HP run is the ratio's K
+        if cid in ("K1", "K2"):  # the same hitting step: observed K of the HP run is the ratio's K
             assert o.ratio == pytest.approx(d.ratio, rel=1e-9), (inst, o.ratio, d.ratio)
 
 

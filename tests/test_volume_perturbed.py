@@ -38,13 +38,12 @@ def test_drawn_instances_have_an_exact_paired_eigenvalue():
 
 
 def test_p3_volume_verdicts_agree_with_the_high_precision_check():
-    """Same verdict; the same hitting step K (the volume ratio is K / ceil(upper), the HP
-    check's K / upper)."""
+    """Same verdict; the same hitting step K (both report K / ceil(upper))."""
     for _, inst, d in _chunk(("P3", 0, 0, 10)):
         o = check("P3", inst)
         assert (o.verdict, d.verdict) == ("PASS", "PASS"), (inst, o, d)
         K, upper = int(o.observed["K"]), float(o.predicted["upper"])
-        assert o.ratio == pytest.approx(K / upper, rel=1e-9)
+        assert o.ratio == pytest.approx(K / math.ceil(upper), rel=1e-9)
         assert d.ratio == pytest.approx(K / math.ceil(upper), rel=1e-9), (inst, o, d)
         lower_applies = "outside K1 range" not in o.predicted["lower"]
         assert lower_applies == ("lower part not applicable" not in d.note), (inst, o, d)

@@ -18,11 +18,13 @@ hypothesis evaluators at a precision where the float inputs compare exactly.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
-from flint import arb, ctx as flint_ctx
+from flint import arb, ctx as flint_ctx, fmpq
 
-from verify.volume.common import PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball, eta_ball, hitting_steps
+from verify.volume.common import (PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball, eta_ball,
+                                   float_bounds, hitting_steps)
 
 __all__ = ["VOLUME", "draw_hitting", "decide_k1", "decide_k2", "draw_k3", "decide_k3"]
 
@@ -250,3 +252,355 @@ VOLUME = {
     "K2": VolumeSpec(lambda rng, n: draw_hitting(rng, n, claim="K2"), decide_k2),
     "K3": VolumeSpec(draw_k3, decide_k3),
 }
+
+
+# ---------------------------------------------------------------------------------------
+# S1, S3, O1: trajectory predicates over the HP checks' horizons
+#
+# Each conclusion is a statement about x_0..x_K for the exact real inputs. It is decided
+# from proved enclosures lo_k <= x_k <= hi_k (a vectorized float64 enclosure below, or
+# verify.certified.certified_lane at 128, 256, 512 bits) together with the sign of the step
+# phi(x) - x = eta x^(N-1) (t - x^N), which for x > 0 and eta > 0 has the sign of t - x^N:
+#   x_k > 0 and x_k^N < t  =>  x_(k+1) > x_k;    x_k > 0 and x_k^N > t  =>  x_(k+1) < x_k.
+# So "strictly increasing and below t^(1/N)" follows from hi_k^N < t (and x_0 = alpha > 0,
+# by induction x_k > x_(k-1) > ... > 0), "strictly decreasing and positive" (t <= 0) from
+# lo_k > 0, "strictly decreasing and above t^(1/N)" (t > 0) from lo_k^N > t. What no
+# enclosure decides is UNDECIDED, never PASS.
+
+S_DELTA_DIGITS = 25   # delta = 10^-25: the HP checks' delta 10^-(dps/2) at their first dps, 50
+S1_DELTA = Fraction(1, 10**S_DELTA_DIGITS)
+
+
+def _ints(rng, lo, hi, n):
+    return rng.integers(lo, hi + 1, n)
+
+
+def _log_interp(lo, hi, u):
+    """Vectorized verify.specs.params.log_interpolate."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.exp(np.log(lo) + (np.log(hi) - np.log(lo)) * u)
+    return np.where(hi > lo, v, hi)
+
+
+def draw_s1(rng, count):
+    """As verify/specs/flow.py `_s1_instance`: depth 2..6, t in [0.2, 2], eta_fraction in
+    [0.05, 1], alpha log-uniform between the budget floor (BUDGET/4 steps to 0.999 t) and
+    (0.8 t)^(1/N)."""
+    N_all = _ints(rng, 2, 6, count)
+    t_all = rng.uniform(0.2, 2.0, count)
+    f_all = rng.uniform(0.05, 1.0, count)
+    ap_all = rng.uniform(0.0, 1.0, count)
+    out = [None] * count
+    for N in np.unique(N_all):
+        N = int(N)
+        idx = np.nonzero(N_all == N)[0]
+        t, f, ap = t_all[idx], f_all[idx], ap_all[idx]
+        eta = f / (N * t ** (2 - 2 / N))
+        hi = (0.8 * t) ** (1 / N)
+        lo = _alpha_floor(t, 0.999 * t, eta, N, hi, budget=BUDGET / 4)
+        alpha = _log_interp(lo, hi, ap)
+        for j, i in enumerate(idx):
+            out[i] = {"depth": N, "t": float(t[j]), "eta_fraction": float(f[j]), "alpha": float(alpha[j])}
+    return out
+
+
+def draw_o1(rng, count):
+    """As `_o1_instance`: depth 2..6, t' in [0.2, 2], alpha log-uniform in
+    [0.05, (0.9 t')^(1/N)], t from -0.5 to t' - 0.01, eta_fraction in [0.05, 1]."""
+    N = _ints(rng, 2, 6, count)
+    tp = rng.uniform(0.2, 2.0, count)
+    tpos = rng.uniform(0.0, 1.0, count)
+    apos = rng.uniform(0.0, 1.0, count)
+    f = rng.uniform(0.05, 1.0, count)
+    alpha = _log_interp(np.full(count, 0.05), (0.9 * tp) ** (1 / N), apos)
+    t = -0.5 + (tp - 0.01 + 0.5) * tpos
+    return [{"depth": int(N[i]), "t": float(t[i]), "t_prime": float(tp[i]), "alpha": float(alpha[i]),
+             "eta_fraction": float(f[i])} for i in range(count)]
+
+
+# ---------------------------------------------------------------------------------------
+# a vectorized float64 enclosure of x_0..x_K (lanes of one depth)
+
+_U = 2.0**-53
+_TINY, _BIG = 2.0**-900, 2.0**100
+
+
+def enclose_f64(N, t, alpha, e_lo, e_hi, steps):
+    """Proved enclosures ``LO[k] <= x_k <= HI[k]`` for k <= ``upto`` of every lane (float64
+    arrays, lanes of depth N; t, alpha exact floats; eta in [e_lo, e_hi]); NaN beyond.
+
+    One step, mean-value form (no monotonicity needed): for x in [lo, hi], 0 < lo,
+    ``phi(x) = phi(m) + phi'(xi) (x - m)`` with m = fl((lo + hi)/2), |x - m| <= r =
+    max(hi - m, m - lo) (exact: Sterbenz), and |phi'| <= M on [lo, hi] for every eta in
+    [e_lo, e_hi]: phi'(x) = 1 + eta g(x), g = (N-1) t x^(N-2) - (2N-1) x^(2N-2), whose two
+    terms are monotone in x, so g lies between the corner values, and M is the largest
+    |1 + eta g| over the corners, inflated by 2^-45 (1 + e_hi |g|-terms) for the roundings.
+    phi(m) is evaluated at eta = e_lo as ``y = fl(m + fl(fl(eta fl(m^(N-1))) fl(t - fl(m^N))))``;
+    with u = 2^-53, gamma_j = j u/(1 - j u), it errs from the exact ``phi_eta(m)`` for any
+    eta in [e_lo, e_hi] by at most
+    ``(gamma_(2N+1) e_lo + (e_hi - e_lo)) m^(N-1) (|t| + 2 m^N) + u |y|/(1 - u)``
+    (the N+2 products and two sums; |t - m^N| + m^N <= |t| + 2 m^N). The code takes
+    ``err = G c1 + 8 u |y|``, ``G = fl(fl(eta m^(N-1)) fl(|t| + 2 fl(m^N)))`` (at least
+    (1 - gamma_(2N+2)) of its exact value), ``c1 = (4N + 8) u + 2 (e_hi - e_lo)/e_lo``:
+    twice what is needed. The new ends are ``y -+ rad``, ``rad = (err + M r)(1 + 2^-48) +
+    2^-50 |y|``, which pays the roundings of err, M r and y -+ rad. A lane stops (``upto``
+    = its last enclosed step) when lo would not be positive, an operand would leave
+    [2^-900, 2^100] (no underflow in the analysis), or a value is not finite."""
+    L = len(t)
+    t = np.asarray(t, dtype=np.float64)
+    a = np.asarray(alpha, dtype=np.float64)
+    LO = np.full((steps + 1, L), np.nan)
+    HI = np.full((steps + 1, L), np.nan)
+    LO[0], HI[0] = a, a
+    upto = np.zeros(L, dtype=np.int64)
+    e_lo = np.asarray(e_lo, dtype=np.float64)
+    e_hi = np.asarray(e_hi, dtype=np.float64)
+    c1 = (4 * N + 8) * _U + 2 * (e_hi - e_lo) / e_lo
+    at = np.abs(t)
+    ok = (a >= _TINY) & (a <= _BIG) & (e_lo >= _TINY) & (e_hi <= _BIG) & (at <= _BIG)
+    live = np.flatnonzero(ok)
+    lo, hi = a[live], a[live]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for k in range(1, steps + 1):
+            if live.size == 0:
+                break
+            tt, el, eh, cc, aa = t[live], e_lo[live], e_hi[live], c1[live], at[live]
+            m = 0.5 * (lo + hi)
+            r = np.maximum(hi - m, m - lo)
+            p = _pow(m, N - 1)
+            q = p * m
+            ep = el * p
+            y = m + ep * (tt - q)
+            G = ep * (aa + 2.0 * q)
+            err = G * cc + 8 * _U * np.abs(y)
+            # |phi'| bound on [lo, hi]
+            if N > 2:
+                l2, h2 = _pow(lo, N - 2), _pow(hi, N - 2)
+            else:
+                l2 = h2 = np.ones_like(lo)
+            T1a, T1b = (N - 1) * tt * l2, (N - 1) * tt * h2
+            T2a, T2b = (2 * N - 1) * _pow(lo, 2 * N - 2), (2 * N - 1) * _pow(hi, 2 * N - 2)
+            g_lo = np.minimum(T1a, T1b) - T2b
+            g_hi = np.maximum(T1a, T1b) - T2a
+            M = np.maximum.reduce([np.abs(1 + el * g_lo), np.abs(1 + eh * g_lo),
+                                   np.abs(1 + el * g_hi), np.abs(1 + eh * g_hi)])
+            M = M * (1 + 2.0**-45) + 2.0**-45 * (1 + eh * (np.abs(T1a) + np.abs(T1b) + T2b))
+            rad = (err + M * r) * (1 + 2.0**-48) + 2.0**-50 * np.abs(y)
+            nlo, nhi = y - rad, y + rad
+            good = (lo >= _TINY) & (q >= _TINY) & (G * _U >= _TINY) & (nlo >= _TINY) & (nhi <= _BIG)
+            good &= np.isfinite(nlo) & np.isfinite(nhi) & np.isfinite(M)
+            live, lo, hi = live[good], nlo[good], nhi[good]
+            LO[k, live], HI[k, live] = lo, hi
+            upto[live] = k
+    return LO, HI, upto
+
+
+def _pow(x, n):
+    y = x
+    for _ in range(n - 1):
+        y = y * x
+    return y
+
+
+def _pow_bounds(lo, hi, N):
+    """Float bounds of x^N for x in [lo, hi] (lo >= 0): fl(.)(1 -+ N 2^-52)."""
+    return _pow(lo, N) * (1 - N * 2.0**-52), _pow(hi, N) * (1 + N * 2.0**-52)
+
+
+# ---------------------------------------------------------------------------------------
+# etas and hypotheses (the claims' evaluators, at HYP_DPS)
+
+
+def _hyp_eval(claim, fn, *args):
+    import mpmath
+
+    from verify.checks.verdict import evaluators
+
+    with mpmath.workdps(HYP_DPS):
+        return bool(evaluators(claim)[fn](*[mpmath.mpf(a) if isinstance(a, float) else a for a in args]))
+
+
+def _s1_hyp(inst):
+    import mpmath
+
+    from verify.checks.verdict import evaluators, monotone_step_eta
+
+    N = inst["depth"]
+    with mpmath.workdps(HYP_DPS):
+        t, a = mpmath.mpf(inst["t"]), mpmath.mpf(inst["alpha"])
+        eta = monotone_step_eta("S1", mpmath.mpf(inst["eta_fraction"]), t, N)
+        return bool(evaluators("S1")["s1_hypotheses"](t, a, eta, N))
+
+
+def _o1_eta_ball(inst, prec):
+    """eta as o1_outcome derives it: eta_fraction x min(monotone_step_bound(t'), 0.999 x
+    s3_positivity_step_bound(t, alpha) if t < 0); the real number is enclosed: the first
+    bound as eta_ball (1/(N t'^A)), the second by the claim's ball evaluator
+    (bounds.enclosures.s3_positivity_step_bound_ball; 0.999 = 999/1000 exactly), the min of
+    two balls as the smaller when they are disjoint, their union otherwise."""
+    import mpmath
+
+    from bounds.flow import monotone_step_holds
+    from verify.checks.verdict import evaluators, step_at_fraction
+
+    N, t, tp, a, f = (inst[k] for k in ("depth", "t", "t_prime", "alpha", "eta_fraction"))
+    ev = evaluators("O1")
+    with mpmath.workdps(HYP_DPS):
+        T, TP, A_, F = (mpmath.mpf(x) for x in (t, tp, a, f))
+        bound = ev["monotone_step_bound"](TP, N)
+        B1 = eta_ball(1.0, tp, N, prec=prec)
+        Bm = B1
+        if T < 0:
+            b2 = ev["s3_positivity_step_bound"](T, A_, N) * mpmath.mpf("0.999")
+            bound = min(bound, b2)
+            with flint_ctx.workprec(prec):
+                B2 = arb(fmpq(999, 1000)) * ev["s3_positivity_step_bound_ball"](ball(t), ball(a), N)
+            Bm = B1 if B1 < B2 else (B2 if B2 < B1 else B1.union(B2))
+        eta = step_at_fraction(F, bound, lambda h: monotone_step_holds(TP, h, N))
+        ok = bool(ev["o1_hypotheses"](T, TP, A_, eta, N))
+        eta_text = mpmath.nstr(eta, 100)
+    with flint_ctx.workprec(prec):
+        E = ball(f) * Bm
+        # the ball must contain the eta the hypotheses were decided on (the mpmath evaluators'
+        # value, within 1e-90 relative): a ball evaluator that disagrees with its mpmath twin
+        # is a defect, never a certified verdict
+        consistent = E.overlaps(arb(eta_text, abs(float(eta)) * 1e-90))
+        return ok, E, float(eta), consistent
+
+
+# ---------------------------------------------------------------------------------------
+# certified lanes with every step enclosed (the escalation of the float64 enclosure)
+
+
+def _lane_steps(t, alpha, E, N, K, prec):
+    """(lo, hi) mpfr enclosures of x_0..x_K from certified_lane at ``prec`` bits."""
+    from verify.certified import certified_lane
+
+    try:
+        lane = certified_lane(t, alpha, E, N, max_steps=K, prec=prec, checkpoints=range(K + 1),
+                              stop_when_settled=False)
+    except (OverflowError, ValueError):  # the enclosure blew up: nothing proved
+        return None
+    if lane.lost or len(lane.checkpoints) < K + 1:
+        return None
+    return [lane.checkpoints[k] for k in range(K + 1)]
+
+
+def _powN(x, N, up):
+    import gmpy2
+
+    with gmpy2.context(precision=600, round=gmpy2.RoundUp if up else gmpy2.RoundDown):
+        return gmpy2.mpfr(x) ** N
+
+
+# ---------------------------------------------------------------------------------------
+# S1
+
+
+def decide_s1(insts):
+    """S1 over the HP check's horizon: k <= K, K the first step with x_K^N >= (1 - delta) t,
+    delta = 10^-25 (s1_outcome at its first precision, dps 50), within its step cap.
+
+    certified_lane at 128/256/512 bits with the level (1 - delta) t: a *decided* hit at K
+    proves x_K^N >= (1 - delta) t and, for every k < K, hi_k^N < (1 - delta) t < t; with
+    hi_K^N < t (checked on the lane's final enclosure, rounded up) every x_k, k <= K, is
+    below t^(1/N), and then strictly increasing: x_0 = alpha > 0 and x_k in (0, t^(1/N))
+    gives phi(x_k) - x_k = eta x_k^(N-1) (t - x_k^N) > 0. PASS is that proof. No hit within
+    the cap (level certainly not reached at every step) is a certified FAIL, as in the HP
+    check; a straddle at 512 bits is UNDECIDED."""
+    from verify.certified import certified_lane
+
+    out = []
+    for inst in insts:
+        N, t, a, f = inst["depth"], inst["t"], inst["alpha"], inst["eta_fraction"]
+        if not _s1_hyp(inst):
+            out.append(Decision("N/A", True, note="hypotheses false (decided exactly)", method="exact"))
+            continue
+        level = Fraction(t) * (1 - S1_DELTA)
+        eta_f = f / (N * t ** (2 - 2 / N))
+        pred = float(_predicted_steps(np.array([t]), np.array([0.999 * t]), np.array([a]),
+                                      np.array([eta_f]), N)[0])
+        cap = int(4 * pred) + int(4 * 50 * 2.31 / f) + 1000
+        d = None
+        for prec in (128, 256, 512):
+            E = eta_ball(f, t, N, prec=prec)
+            lane = certified_lane(t, a, E, N, levels=[level], max_steps=cap, prec=prec)
+            h = lane.hits[0]
+            if h.status == "unreached":
+                d = Decision("FAIL", True, -1.0, note=f"x^N < (1-delta) t for all k <= {cap}",
+                             method=f"certified-{prec}")
+                break
+            hiN = _powN(lane.hi, N, True)
+            if h.status == "decided" and lane.steps == h.step and hiN < Fraction(t):
+                # slack: the proved relative gap (t - hi_K^N)/t at the last step checked
+                d = Decision("PASS", True, float((Fraction(t) - Fraction(*hiN.as_integer_ratio())) / Fraction(t)),
+                             note=f"K = {h.step}", method=f"certified-{prec}")
+                break
+        out.append(d or Decision("UNDECIDED", False, note="not decided at 512 bits", method="undecided"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# O1
+
+
+def decide_o1(insts):
+    """O1 on steps 1..O1_STEPS (o1_outcome's horizon): x_k(t) <= x_k(t') is proved when
+    hi_k(t) <= lo_k(t') (enclosures of both lanes, same alpha and eta ball); lo_k(t) >
+    hi_k(t') at some k is a certified FAIL. t == t' (the same binary input): identical
+    trajectories, PASS exactly. Lanes the float64 enclosure leaves undecided go to
+    certified_lane (every step enclosed) at 128, 256, 512 bits."""
+    from verify.checks.flow import O1_STEPS
+
+    K = O1_STEPS
+    out = [None] * len(insts)
+    todo = {}
+    for i, inst in enumerate(insts):
+        ok, E, _, consistent = _o1_eta_ball(inst, PREC)
+        if not consistent:
+            out[i] = Decision("FAIL", False, note="the ball of eta misses the eta of the claim's "
+                              "mpmath evaluators (bounds/enclosures.py disagrees with bounds/flow.py)",
+                              method="exact")
+        elif not ok:
+            out[i] = Decision("N/A", True, note="hypotheses false (decided exactly)", method="exact")
+        elif inst["t"] == inst["t_prime"]:
+            out[i] = Decision("PASS", True, 0.0, note="t = t': identical trajectories", method="exact")
+        else:
+            todo.setdefault(inst["depth"], []).append((i, E))
+    for N, lanes in todo.items():
+        idx = [i for i, _ in lanes]
+        eb = [float_bounds(E) for _, E in lanes]
+        el, eh = np.array([b[0] for b in eb] * 2), np.array([b[1] for b in eb] * 2)
+        t = np.array([insts[i]["t"] for i in idx] + [insts[i]["t_prime"] for i in idx])
+        a = np.array([insts[i]["alpha"] for i in idx] * 2)
+        LO, HI, upto = enclose_f64(N, t, a, el, eh, K)
+        n = len(idx)
+        for j, (i, E) in enumerate(lanes):
+            if upto[j] == K and upto[n + j] == K:
+                if np.all(HI[1:, j] <= LO[1:, n + j]):  # slack: smallest relative gap (float)
+                    gap = float(np.min((LO[1:, n + j] - HI[1:, j]) / LO[1:, n + j]))
+                    out[i] = Decision("PASS", True, gap, method="screen")
+                    continue
+                if np.any(LO[1:, j] > HI[1:, n + j]):
+                    out[i] = Decision("FAIL", True, -1.0, note="x_k(t) > x_k(t')", method="screen")
+                    continue
+            out[i] = _o1_escalate(insts[i], N, K)
+    return out
+
+
+def _o1_escalate(inst, N, K):
+    for prec in (128, 256, 512):
+        _, E, _, _ = _o1_eta_ball(inst, prec)
+        A_ = _lane_steps(inst["t"], inst["alpha"], E, N, K, prec)
+        B_ = _lane_steps(inst["t_prime"], inst["alpha"], E, N, K, prec)
+        if A_ is None or B_ is None:
+            continue
+        if all(A_[k][1] <= B_[k][0] for k in range(1, K + 1)):
+            return Decision("PASS", True, method=f"certified-{prec}")
+        if any(A_[k][0] > B_[k][1] for k in range(1, K + 1)):
+            return Decision("FAIL", True, -1.0, note="x_k(t) > x_k(t')", method=f"certified-{prec}")
+    return Decision("UNDECIDED", False, note="enclosures overlap at 512 bits", method="undecided")
+
+
+VOLUME["S1"] = VolumeSpec(draw_s1, decide_s1)
+VOLUME["O1"] = VolumeSpec(draw_o1, decide_o1)
