@@ -223,6 +223,8 @@ _CLAIMS = [
             ("l1_hypotheses", lowrank.l1_hypotheses),
             ("ub0_real", lowrank.ub0_real),
             ("lb1_real", lowrank.lb1_real),
+            ("ub0_real_ball", enclosures.ub0_real_ball),
+            ("lb1_real_ball", enclosures.lb1_real_ball),
             ("spectral_condition", lowrank.spectral_condition),
             ("monotone_step_bound", flow.monotone_step_bound),
         ),
@@ -263,6 +265,8 @@ _CLAIMS = [
         (
             ("l3_sufficient", lowrank.l3_sufficient),
             ("l3_ratio_threshold", lowrank.l3_ratio_threshold),
+            ("ub0_real_ball", enclosures.ub0_real_ball),
+            ("lb1_real_ball", enclosures.lb1_real_ball),
             ("spectral_condition", lowrank.spectral_condition),
             ("monotone_step_bound", flow.monotone_step_bound),
         ),
