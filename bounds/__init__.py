@@ -265,6 +265,8 @@ _CLAIMS = [
         (
             ("l3_sufficient", lowrank.l3_sufficient),
             ("l3_ratio_threshold", lowrank.l3_ratio_threshold),
+            ("l3_ratio_threshold_ball", enclosures.l3_ratio_threshold_ball),
+            ("l1_hypotheses", lowrank.l1_hypotheses),
             ("ub0_real_ball", enclosures.ub0_real_ball),
             ("lb1_real_ball", enclosures.lb1_real_ball),
             ("spectral_condition", lowrank.spectral_condition),

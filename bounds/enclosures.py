@@ -37,6 +37,7 @@ __all__ = [
     # L-family bounds
     "ub0_real_ball",
     "lb1_real_ball",
+    "l3_ratio_threshold_ball",
 ]
 
 
@@ -159,3 +160,56 @@ def lb1_real_ball(t: arb, theta: arb, alpha: arb, eta: arb, N: int):
     if not thp > aN:
         raise ValueError("lb1: theta' > alpha^N is not decided by the enclosures")
     return tau_ball(t, aN, thp, N) / eta
+
+
+def l3_ratio_threshold_ball(s, r: int, eps: arb, theta: arb, alpha: arb, eta: arb, N: int):
+    """L3's explicit threshold R (bounds.lowrank.l3_ratio_threshold) as a ball; ``s`` a
+    sequence of balls. arb(0) when theta >= s_{r+1}; ``None`` (+infinity) when theta' <=
+    alpha^N or (N = 2) a denominator is <= 0 or some s_i <= alpha^N. ValueError when the
+    balls do not decide which case applies.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     print(l3_ratio_threshold_ball([arb(1), arb("0.1")], 1, arb("0.1"), arb("0.01"), arb("0.01"), arb("0.1"), 3).str(8, radius=False))
+    1.2837218
+    """
+    s_next, s_r = s[r], s[r - 1]
+    if theta >= s_next:
+        return arb(0)
+    if not theta < s_next:
+        raise ValueError("l3: theta < s_{r+1} is not decided by the enclosures")
+    thp = theta.min(s_next * (N - 1) / (2 * N - 1))
+    aN = alpha**N
+    if thp <= aN:
+        return None
+    if not thp > aN:
+        raise ValueError("l3: theta' > alpha^N is not decided by the enclosures")
+    best = arb(0)
+    if N >= 3:
+        A = _A(N)
+        J = J_N_ball(eps, N)
+        den = 1 - (aN / thp) ** arb(fmpq(N - 2, N))
+        if not den > 0:
+            raise ValueError("l3: the denominator is not provably positive")
+        for si in s[:r]:
+            num = rho_ball(si, eta, N) * (s_r / si) * (
+                1 + (N - 2) * J * alpha ** (N - 2) * si ** (1 - A) / N
+            ) + 2 * (N - 2) * eta * alpha ** (N - 2) * s_r
+            best = best.max(num / den)
+        return best
+    L = -aN.log()
+    den = L + (thp * (s_next - aN) / (s_next - thp)).log()
+    if den <= 0:
+        return None
+    if not den > 0:
+        raise ValueError("l3: the sign of the denominator is not decided by the enclosures")
+    for si in s[:r]:
+        if si <= aN:
+            return None
+        if not si > aN:
+            raise ValueError("l3: s_i > alpha^2 is not decided by the enclosures")
+        num = rho_ball(si, eta, N) * (s_r / si) * (
+            L + ((1 - eps) / eps).log() + (si - aN).log()
+        ) + 4 * eta * s_r
+        best = best.max(num / den)
+    return best

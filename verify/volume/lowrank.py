@@ -10,11 +10,11 @@ the placement estimates exp((N-1) eta s_1^A) tau/eta for UB0 and tau/eta for LB1
 L3 threshold under test). The estimate only places instances: they straddle the critical
 ratio, and every verdict is decided by the claims' evaluators.
 
-Decisions. The hypotheses are the claims' hypothesis evaluators (L1: ``l1_hypotheses``,
-L3: ``l3_sufficient``, which includes them) at :data:`verify.volume.flow.HYP_DPS`, where the
-comparisons of float inputs are exact; L3's ratio condition is transcendental and counts
-as decided only when the ratio is at least a relative 10^-50 away from the threshold
-(else UNDECIDED). UB0's and LB1's real arguments B and L are arb balls from the claims' ball
+Decisions. The standing hypotheses are the claims' evaluator ``l1_hypotheses`` at
+:data:`verify.volume.flow.HYP_DPS`, where the comparisons of float inputs are exact; L3's
+ratio condition s_r/s_{r+1} >= R compares the exact ratio with the ball of the claim's
+``l3_ratio_threshold_ball`` (what ``l3_sufficient`` decides in mpmath), UNDECIDED when no
+enclosure up to 512 bits separates them. UB0's and LB1's real arguments B and L are arb balls from the claims' ball
 evaluators (``ub0_real_ball``, ``lb1_real_ball`` in bounds/enclosures.py), re-enclosed at
 256 and 512 bits when a comparison straddles. T0 is the largest certified hitting step of
 the learned lanes (levels (1-eps) s_i, non-strict), and the first step with x_{r+1}^N > theta
@@ -57,7 +57,6 @@ __all__ = ["VOLUME", "draw_l1", "decide_l1", "draw_l3", "decide_l3"]
 
 BUDGET_T0 = 20_000   # verify/specs/lowrank.py BUDGET_T0
 BUDGET_T1 = 20_000   # verify/specs/lowrank.py has 100_000; see the module docstring
-L3_RATIO_GAP = 50    # decimal digits of relative distance from L3's threshold to decide it
 
 
 # ---------------------------------------------------------------------------------------
@@ -257,20 +256,37 @@ def _hyp_l1(inst):
 
 
 def _hyp_l3(inst):
-    """True / False (decided) or None (the ratio is within 10^-L3_RATIO_GAP of the threshold)."""
+    """True / False (decided) or None (undecided at 512 bits): L1's standing hypotheses
+    (``l1_hypotheses`` at HYP_DPS, exact) and the ratio condition s_r/s_{r+1} >= R with R
+    the claim's ball evaluator ``l3_ratio_threshold_ball`` (True when s_{r+1} = 0)."""
     import mpmath
 
     from verify.checks.verdict import evaluators
 
     ev = evaluators("L3")
     with mpmath.workdps(HYP_DPS):
-        args = _mp_args(inst, "L3")
-        ok = bool(ev["l3_sufficient"](*args))
-        s, r = args[0], args[1]
-        if s[r] > 0 and mpmath.isfinite(R := ev["l3_ratio_threshold"](*args)) and R > 0:
-            if abs(s[r - 1] / s[r] - R) <= R * mpmath.mpf(10) ** -L3_RATIO_GAP:
-                return None
-    return ok
+        if not ev["l1_hypotheses"](*_mp_args(inst, "L3")):
+            return False
+    s, r, N = inst["spectrum"], inst["r"], inst["depth"]
+    if s[r] == 0:
+        return True
+    for prec in ESCALATE:
+        with flint_ctx.workprec(prec):
+            S = [ball(v) for v in s]
+            Ep, Th, Al = (ball(inst[k]) for k in ("eps", "theta", "alpha"))
+            E = eta_ball(inst["eta_fraction"], s[0], N, prec)
+            try:
+                R = ev["l3_ratio_threshold_ball"](S, r, Ep, Th, Al, E, N)
+            except ValueError:
+                continue
+            if R is None:
+                return False
+            q = S[r - 1] / S[r]
+            if q >= R:
+                return True
+            if q < R:
+                return False
+    return None
 
 
 def _balls(inst, claim, prec):
@@ -315,7 +331,7 @@ def _prepare(insts, idx, claim, hyp):
         inst = insts[i]
         h = hyp(inst)
         if h is None:
-            decided[i] = Decision("UNDECIDED", False, note="ratio within 10^-50 of the L3 threshold",
+            decided[i] = Decision("UNDECIDED", False, note="the ratio condition is not decided at 512 bits",
                                   method="undecided")
             continue
         if not h:
