@@ -14,6 +14,9 @@ The certified volume stage (:mod:`verify.volume`) decides its verdicts with thes
 >>> with ctx.workprec(100):
 ...     print(k2_upper_real_ball(arb(1), arb("0.5"), arb("0.1"), arb("0.25"), 2).str(8, radius=False))
 11.487800
+
+The low-rank bounds (L1, L3) compare integers with the real arguments UB0 = ceil(ub0) and
+LB1 = ceil(lb1) - 1, as :mod:`bounds.lowrank` does.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ __all__ = [
     "k3_upper_ball",
     # perturbed (P family)
     "p3_bounds_real_ball",
+    # L-family bounds
+    "ub0_real_ball",
+    "lb1_real_ball",
+    "l3_ratio_threshold_ball",
+    # step bounds
+    "s3_positivity_step_bound_ball",
 ]
 
 
@@ -100,6 +109,114 @@ def k3_lower_ball(t: arb, d: arb, alpha: arb, N: int) -> arb:
 def k3_upper_ball(t: arb, eps: arb, alpha: arb, N: int) -> arb:
     """K3 upper: alpha^-(N-2)/((N-2) t) + J_N(eps)/(N t^A)."""
     return alpha ** (-(N - 2)) / ((N - 2) * t) + J_N_ball(eps, N) / (N * t ** _A(N))
+
+
+# ---------------------------------------------------------------------------------------
+# low-rank interval (L1, L3): the real arguments of UB0 and LB1 (bounds.lowrank)
+
+
+def ub0_real_ball(s, r: int, eps: arb, alpha: arb, eta: arb, N: int) -> arb:
+    """L1: max over i <= r of rho(s_i) tau_{s_i}(alpha^N, (1-eps) s_i) / eta (the real
+    argument of UB0 = ceil(.); ``s`` a sequence of balls, s[i-1] = s_i). A term with nothing
+    to learn (alpha^N >= (1-eps) s_i) counts 0, as in bounds.lowrank.ub0_real. The maximum
+    is arb's, which contains max(b_1, ..., b_r) for every choice of points of the balls, so
+    no ordering of the terms is assumed. ValueError when the balls do not decide which
+    terms count.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     print(ub0_real_ball([arb(4), arb("0.2")], 1, arb("0.1"), arb("0.1"), arb("0.1"), 2).str(10, radius=False))
+    14.32582549
+    """
+    aN = alpha**N
+    best = arb(0)
+    for i in range(r):
+        v = s[i]
+        d = (1 - eps) * v
+        if aN < d:
+            best = best.max(rho_ball(v, eta, N) * tau_ball(v, aN, d, N) / eta)
+        elif not aN >= d:
+            raise ValueError(f"ub0: alpha^N < (1-eps) s_{i + 1} is not decided by the enclosures")
+    return best
+
+
+def lb1_real_ball(t: arb, theta: arb, alpha: arb, eta: arb, N: int):
+    """L1: tau_t(alpha^N, theta') / eta, theta' = min(theta, t (N-1)/(2N-1)), t = s_{r+1}
+    (the real argument of LB1 = ceil(.) - 1). ``None`` means +infinity (theta >= t); 0 when
+    theta' <= alpha^N, as bounds.lowrank.lb1_real. ValueError when the balls do not decide
+    which case applies.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     print(lb1_real_ball(arb("0.2"), arb("0.05"), arb("0.1"), arb("0.1"), 2).str(10, radius=False))
+    46.14566726
+    >>> lb1_real_ball(arb("0.2"), arb(1), arb("0.1"), arb("0.1"), 2) is None
+    True
+    """
+    if theta >= t:
+        return None
+    if not theta < t:
+        raise ValueError("lb1: theta < s_{r+1} is not decided by the enclosures")
+    thp = theta.min(t * (N - 1) / (2 * N - 1))
+    aN = alpha**N
+    if thp <= aN:
+        return arb(0)
+    if not thp > aN:
+        raise ValueError("lb1: theta' > alpha^N is not decided by the enclosures")
+    return tau_ball(t, aN, thp, N) / eta
+
+
+def l3_ratio_threshold_ball(s, r: int, eps: arb, theta: arb, alpha: arb, eta: arb, N: int):
+    """L3's explicit threshold R (bounds.lowrank.l3_ratio_threshold) as a ball; ``s`` a
+    sequence of balls. arb(0) when theta >= s_{r+1}; ``None`` (+infinity) when theta' <=
+    alpha^N or (N = 2) a denominator is <= 0 or some s_i <= alpha^N. ValueError when the
+    balls do not decide which case applies.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     print(l3_ratio_threshold_ball([arb(1), arb("0.1")], 1, arb("0.1"), arb("0.01"), arb("0.01"), arb("0.1"), 3).str(8, radius=False))
+    1.2837218
+    """
+    s_next, s_r = s[r], s[r - 1]
+    if theta >= s_next:
+        return arb(0)
+    if not theta < s_next:
+        raise ValueError("l3: theta < s_{r+1} is not decided by the enclosures")
+    thp = theta.min(s_next * (N - 1) / (2 * N - 1))
+    aN = alpha**N
+    if thp <= aN:
+        return None
+    if not thp > aN:
+        raise ValueError("l3: theta' > alpha^N is not decided by the enclosures")
+    best = arb(0)
+    if N >= 3:
+        A = _A(N)
+        J = J_N_ball(eps, N)
+        den = 1 - (aN / thp) ** arb(fmpq(N - 2, N))
+        if not den > 0:
+            raise ValueError("l3: the denominator is not provably positive")
+        for si in s[:r]:
+            num = rho_ball(si, eta, N) * (s_r / si) * (
+                1 + (N - 2) * J * alpha ** (N - 2) * si ** (1 - A) / N
+            ) + 2 * (N - 2) * eta * alpha ** (N - 2) * s_r
+            best = best.max(num / den)
+        return best
+    L = -aN.log()
+    den = L + (thp * (s_next - aN) / (s_next - thp)).log()
+    if den <= 0:
+        return None
+    if not den > 0:
+        raise ValueError("l3: the sign of the denominator is not decided by the enclosures")
+    for si in s[:r]:
+        if si <= aN:
+            return None
+        if not si > aN:
+            raise ValueError("l3: s_i > alpha^2 is not decided by the enclosures")
+        num = rho_ball(si, eta, N) * (s_r / si) * (
+            L + ((1 - eps) / eps).log() + (si - aN).log()
+        ) + 4 * eta * s_r
+        best = best.max(num / den)
+    return best
 
 
 # ---------------------------------------------------------------------------------------

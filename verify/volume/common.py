@@ -100,20 +100,24 @@ def float_bounds(b: arb) -> tuple[float, float]:
 def hitting_steps(t, alpha, etas, N, levels, *, caps, strict: bool = False):
     """Certified hitting steps K = min{k : x_k^N >= d} (``> d`` if strict) of lanes of one
     depth N: for each lane ``(step, method)`` with step an int, None (certified: not hit
-    within the lane's cap) or :data:`UNDECIDED_STEP`. ``etas``: arb balls; t, alpha, levels:
-    floats (exact)."""
+    within the lane's cap) or :data:`UNDECIDED_STEP`. ``etas``: arb balls; t, alpha: floats
+    (exact); levels: floats (exact) or arb balls (a level such as (1-eps) s, which a float
+    product would round)."""
     from verify.certified import certified_lane
     from verify.screen import CAPPED, HIT, MISS, screen_hits
 
     L = len(t)
     if L == 0:
         return []
-    t_a, a_a, d_a = (np.asarray(v, dtype=np.float64) for v in (t, alpha, levels))
+    t_a, a_a = (np.asarray(v, dtype=np.float64) for v in (t, alpha))
     eb = [float_bounds(e) for e in etas]
     e_lo = np.array([b[0] for b in eb])
     e_hi = np.array([b[1] for b in eb])
+    db = [float_bounds(d) if isinstance(d, arb) else (float(d), float(d)) for d in levels]
+    d_lo = np.array([b[0] for b in db])
+    d_hi = np.array([b[1] for b in db])
     cap = int(max(caps))
-    r = screen_hits(t_a, a_a, (e_lo, e_hi), N, d_a, max_steps=cap, strict=strict)
+    r = screen_hits(t_a, a_a, (e_lo, e_hi), N, (d_lo, d_hi), max_steps=cap, strict=strict)
     out = []
     for i in range(L):
         s = int(r.status[i])
@@ -122,8 +126,9 @@ def hitting_steps(t, alpha, etas, N, levels, *, caps, strict: bool = False):
         elif s in (MISS, CAPPED):
             out.append((None, "screen"))
         else:
+            d = levels[i] if isinstance(levels[i], arb) else float(levels[i])
             out.append(_escalate(certified_lane, float(t_a[i]), float(a_a[i]), etas[i], N,
-                                 float(d_a[i]), int(caps[i]), strict))
+                                 d, int(caps[i]), strict))
     return out
 
 
