@@ -38,14 +38,14 @@ BUDGET = 20_000  # the specs' step budget per lane
 def _predicted_steps(t, level, alpha, eta, N):
     """Vectorized verify.specs.params.predicted_steps (float64): exp((N-1) eta t^A)
     tau_t(alpha^N, level)/eta, 0 where alpha^N >= level."""
-    from verify.fasttau import tau
+    from verify.fasttau import tau as placement_time  # float64, only to place instances
 
     A = 2 - 2 / N
     aN = alpha**N
     out = np.zeros_like(t)
     ok = aN < level
     if ok.any():
-        out[ok] = np.exp((N - 1) * eta[ok] * t[ok] ** A) * tau(t[ok], aN[ok], level[ok], N) / eta[ok]
+        out[ok] = np.exp((N - 1) * eta[ok] * t[ok] ** A) * placement_time(t[ok], aN[ok], level[ok], N) / eta[ok]
     return out
 
 

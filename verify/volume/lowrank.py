@@ -77,18 +77,18 @@ def _log_interpolate(lo, hi, u):
 def _level_ceiling(t, aN, eta, N, *, budget, level_max, iters=60):
     """Vectorized verify.specs.lowrank.level_ceiling: the largest level b <= level_max with
     tau_t(alpha^N, b)/eta <= budget (bisection), alpha^N where no level above it fits."""
-    from verify.fasttau import tau
+    from verify.fasttau import tau as placement_time  # float64, only to place instances
 
     out = aN.copy()
     ok = level_max > aN
     if not ok.any():
         return out
     t, aN_, eta_, top = t[ok], aN[ok], eta[ok], level_max[ok]
-    fits_top = tau(t, aN_, top, N) / eta_ <= budget
+    fits_top = placement_time(t, aN_, top, N) / eta_ <= budget
     lo, hi = aN_.copy(), top.copy()
     for _ in range(iters):
         mid = (lo + hi) / 2
-        fits = tau(t, aN_, mid, N) / eta_ <= budget
+        fits = placement_time(t, aN_, mid, N) / eta_ <= budget
         lo = np.where(fits, mid, lo)
         hi = np.where(fits, hi, mid)
     out[ok] = np.where(fits_top, top, lo)
@@ -153,14 +153,14 @@ def _critical_s2(s1, eps, tpos, alpha, eta, N, *, iters=50):
     """Float64 placement estimate of the s_2 at which L1's condition flips for rank one
     (as verify.specs.lowrank.critical_second_eigenvalue, with the placement estimates of
     UB0 and LB1 of the module docstring); nan where the condition holds at no s_2 tried."""
-    from verify.fasttau import tau
+    from verify.fasttau import tau as placement_time  # float64, only to place instances
 
     aN = alpha**N
     ub = np.ceil(_predicted_steps(s1, (1 - eps) * s1, alpha, eta, N))
 
     def holds(s2, m):
         th = aN[m] + (s2 * (N - 1) / (2 * N - 1) - aN[m]) * tpos[m]
-        return ub[m] <= np.ceil(tau(s2, aN[m], th, N) / eta[m]) - 1
+        return ub[m] <= np.ceil(placement_time(s2, aN[m], th, N) / eta[m]) - 1
 
     lo = aN * (2 * N - 1) / (N - 1) * 1.01
     hi = s1 * (1 - 1e-9)

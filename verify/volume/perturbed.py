@@ -63,7 +63,7 @@ def _grid(x):
 def _p3_predicted_steps(s, e, d, alpha, eta, N):
     """Vectorized verify.specs.perturbed._p3_predicted_steps (float64): exp((N-1) eta (s+e)^A)
     tau_{s-e}(alpha^N, d)/eta (s-d)/(s-d-e); 0 where alpha^N >= d."""
-    from verify.fasttau import tau
+    from verify.fasttau import tau as placement_time  # float64, only to place instances
 
     A = 2 - 2 / N
     aN = alpha**N
@@ -71,7 +71,7 @@ def _p3_predicted_steps(s, e, d, alpha, eta, N):
     ok = aN < d
     if ok.any():
         se, ee, de, he = s[ok], e[ok], d[ok], eta[ok]
-        out[ok] = (np.exp((N - 1) * he * (se + ee) ** A) * tau(se - ee, aN[ok], de, N) / he
+        out[ok] = (np.exp((N - 1) * he * (se + ee) ** A) * placement_time(se - ee, aN[ok], de, N) / he
                    * (se - de) / (se - de - ee))
     return out
 
