@@ -100,3 +100,16 @@ def test_r1_symbolic_check_reports_an_exception(monkeypatch):
     monkeypatch.setattr(reduction.EqualFactorSetting, "normal_form", broken)
     msgs = statements.r1_symbolic_failures()
     assert any("raised TypeError" in m for m in msgs)
+
+
+def test_a_changed_definition_of_a_stated_bound_is_a_disagreement(monkeypatch):
+    # K3's upper part as bounds.DEFINITIONS states it, with (N-2) t multiplied instead of divided
+    inst = {"depth": 4, "t": 2.0, "alpha": 0.1, "d": 0.5, "eps": 0.1}  # (N-2) t != 1
+    assert statements.audit_instance("K3", inst) == ()
+    args, ex = bounds.DEFINITIONS["k3_upper"]
+    wrong = ex.subs(1 / ((bounds.N - 2) * bounds.t), (bounds.N - 2) * bounds.t)
+    assert wrong != ex
+    monkeypatch.setattr(bounds, "DEFINITIONS", MappingProxyType(
+        {**bounds.DEFINITIONS, "k3_upper": (args, wrong)}))
+    msgs = statements.audit_instance("K3", inst)
+    assert msgs and "k3_upper" in msgs[0], msgs

@@ -119,7 +119,10 @@ CLOSED_FORMS = {
     "k3_lower": "K3 conclusion lhs",
     "l2_error_bound": "L2 conclusion rhs",
     "p5_error_bound": "P5 conclusion rhs",
-    "p3_bounds_real": "P3 conclusion lhs (component 0), tau := flow.tau (target s)",
+    "p3_bounds_real": "P3 conclusion lhs (component 0) and bounds.DEFINITIONS['p3_upper'] "
+                      "(component 1), tau := flow.tau (target s), rho := flow.rho",
+    "k3_upper": "bounds.DEFINITIONS['k3_upper'], J_N := flow.J_N",
+    "rho": "bounds.DEFINITIONS['rho']",
 }
 
 
@@ -409,6 +412,10 @@ def _rho(x):
     return flow.rho(x, _CTX["eta"], _CTX["N"])
 
 
+def _J(eps):
+    return flow.J_N(eps, _CTX["N"])
+
+
 @functools.cache
 def _eta_root(rel):
     """The eta where ``rel``'s two sides meet, symbolic in N (the step relations are
@@ -440,7 +447,7 @@ def _closed(cid, name, N):
 
 @functools.cache
 def _lambdified(args, ex):
-    return sp.lambdify(args, ex, modules=[{"tau": _tau, "rho": _rho}, "mpmath"])
+    return sp.lambdify(args, ex, modules=[{"tau": _tau, "rho": _rho, "J_N": _J}, "mpmath"])
 
 
 def _closed_source(cid, name, Ns):
@@ -465,7 +472,10 @@ def _closed_source(cid, name, Ns):
     elif name == "p5_error_bound":
         args, ex = (S.eps, S.s1, S.theta, S.e, S.s_r1), _side(get_claim("P5").conclusion, "rhs")
     elif name == "p3_bounds_real":
-        args, ex = (S.s, S.e, S.d, S.alpha, S.eta), _side(get_claim("P3").conclusion, "lhs")
+        args = (S.s, S.e, S.d, S.alpha, S.eta)
+        ex = (_side(get_claim("P3").conclusion, "lhs"), S.DEFINITIONS["p3_upper"][1])
+    elif name in ("k3_upper", "rho"):
+        args, ex = S.DEFINITIONS[name]
     else:
         raise KeyError(name)
     ex = sp.sympify(ex).subs(S.N, Ns) if not isinstance(ex, tuple) else tuple(x.subs(S.N, Ns) for x in ex)
@@ -501,8 +511,12 @@ def _closed_value(cid, name, args, N):
         return _closed(cid, name, 2)[1](*(mpmath.mpf(v) for v in (eps, s[0], theta, e, s[r])))
     if name == "p3_bounds_real":
         s, e, d, alpha, eta = (mpmath.mpf(v) for v in args[:5])
-        _CTX.update(target=s)
+        _CTX.update(target=s, eta=eta)
         return _closed(cid, name, N)[1](s, e, d, alpha, eta)
+    if name == "k3_upper":
+        return _closed(cid, name, N)[1](*(mpmath.mpf(v) for v in args[:3]))
+    if name == "rho":
+        return _closed(cid, name, N)[1](*(mpmath.mpf(v) for v in args[:2]))
     raise KeyError(name)
 
 
@@ -554,11 +568,17 @@ def audit_calls(claim_id: str, calls: Sequence, instance: Mapping | None = None,
                                 f"({_args_text(c.args, c.kwargs)}){where}")
             elif c.name in CLOSED_FORMS:
                 with mpmath.workdps(c.dps):
-                    want = c.result[0] if c.name == "p3_bounds_real" else c.result
-                    got = _closed_value(claim_id, c.name, c.args, _depth(c.name, c.args))
-                    got, want = _real(got), mpmath.mpf(want)
-                    stats["compared"] = stats.get("compared", 0) + 1
-                    ok = got is not None and (got == want or abs(got - want) <= tolerance(c.dps) * max(abs(got), abs(want)))
+                    gots = _closed_value(claim_id, c.name, c.args, _depth(c.name, c.args))
+                    pairs = (list(zip(gots, c.result)) if isinstance(gots, tuple)
+                             else [(gots, c.result)])
+                    ok = True
+                    for got, want in pairs:  # every component of a tuple-valued bound
+                        got, want = _real(got), mpmath.mpf(want)
+                        stats["compared"] = stats.get("compared", 0) + 1
+                        if not (got is not None and (got == want or abs(got - want)
+                                                      <= tolerance(c.dps) * max(abs(got), abs(want)))):
+                            ok = False
+                            break
                 if not ok:
                     msgs.append(f"{claim_id} closed form of {c.name} ({CLOSED_FORMS[c.name]}): "
                                 f"SymPy {got if got is None else mpmath.nstr(got, 25)} != evaluator "
