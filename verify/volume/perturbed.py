@@ -337,7 +337,9 @@ def _p4_steps(S, R, e, eps, theta, alpha, frac, N):
         sj = np.where(on, S[:, j], 1.0)
         tj = sj - e
         y = _pred(tj, (1 - eps) * tj, alpha, eta, N, tj)
-        w = _pred(tj, (1 - eps) * tj, alpha, eta, N, sj + e)
+        # the W-only estimate: the same flow time, the factor at rate_target s_j + e
+        A = 2 - 2 / N
+        w = y * np.exp((N - 1) * eta * ((sj + e) ** A - np.maximum(tj, 0.0) ** A))
         best = np.maximum(best, np.where(on, np.maximum(y, w), 0.0))
     tp = s_next + e
     cross = np.where(theta < tp, _pred(tp, np.minimum(theta, 0.5 * tp), alpha, eta, N, tp), 0.0)
