@@ -358,6 +358,8 @@ _CLAIMS = [
             ("p4_step_limit", perturbed.p4_step_limit),
             ("p4_hypothesis_failures", perturbed.p4_hypothesis_failures),
             ("p4_bounds_real", perturbed.p4_bounds_real),
+            ("p4_step_limit_ball", enclosures.p4_step_limit_ball),
+            ("p4_bounds_real_ball", enclosures.p4_bounds_real_ball),
             ("p4_any_hypothesis_failures", perturbed.p4_any_hypothesis_failures),
             ("p4_bounds_any_real", perturbed.p4_bounds_any_real),
             ("critical_noise", perturbed.critical_noise),

@@ -36,6 +36,8 @@ __all__ = [
     "k3_upper_ball",
     # perturbed (P family)
     "p3_bounds_real_ball",
+    "p4_step_limit_ball",
+    "p4_bounds_real_ball",
     # L-family bounds
     "ub0_real_ball",
     "lb1_real_ball",
@@ -255,3 +257,78 @@ def s3_positivity_step_bound_ball(t: arb, alpha: arb, N: int) -> arb:
     if not t < alpha**N:
         raise ValueError("s3_positivity_step_bound needs t < alpha^N (not provable from the balls)")
     return 1 / (alpha ** (N - 2) * (alpha**N - t))
+
+
+def _min_ball(a: arb, b: arb) -> arb:
+    """A ball containing min(x, y) for every x in ``a``, y in ``b``: the smaller ball when
+    the two are disjoint, their union otherwise."""
+    if a < b:
+        return a
+    if b < a:
+        return b
+    return a.union(b)
+
+
+def p4_step_limit_ball(t, s, r: int, e: arb, alpha: arb, N: int) -> arb:
+    """P4's step scale (:func:`bounds.perturbed.p4_step_limit`) as a ball: the smallest of
+    P1's step limit on Y (``1/(N max(t_1, alpha^N)^A)``, and the S3 positivity bound of t_n
+    if ``t_n <= 0``), ``1/(N (s_{r+1}+e)^A)`` if ``s_{r+1}+e > 0``,
+    ``1/(N max(s_1+e, alpha^N)^A)`` and, if ``s_n - e <= 0``, the S3 positivity bound of
+    ``s_n - e``. ``t``, ``s``: sequences of balls (Y's and W's spectra, descending). The min
+    of two balls is the smaller when they are disjoint, their union otherwise. ValueError
+    when the balls do not decide which terms apply.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     b = p4_step_limit_ball([arb("1.875"), arb("0.25")], [arb(2), arb("0.125")], 1, arb("0.125"), arb("0.125"), 2)
+    ...     print(b.str(10, radius=False))
+    0.2352941176
+    >>> with ctx.workprec(100):  # N = 3, s_n - e = -0.5 <= 0 enters; alpha^N = 8 > s_1 + e binds
+    ...     b = p4_step_limit_ball([arb("0.5"), arb("0.5")], [arb(1), arb(0)], 1, arb("0.5"), arb(2), 3)
+    ...     print(b.str(10, radius=False))
+    0.02083333333
+    """
+    Am = _A(N)
+    aN = alpha**N
+
+    def sign_le0(x, what):
+        if x <= 0:
+            return True
+        if x > 0:
+            return False
+        raise ValueError(f"p4_step_limit: the sign of {what} is not decided by the enclosures")
+
+    b = 1 / (N * t[0].max(aN) ** Am)
+    if sign_le0(t[-1], "t_n"):
+        b = _min_ball(b, s3_positivity_step_bound_ball(t[-1], alpha, N))
+    tp = s[r] + e
+    if not sign_le0(tp, "s_{r+1}+e"):
+        b = _min_ball(b, 1 / (N * tp**Am))
+    b = _min_ball(b, 1 / (N * (s[0] + e).max(aN) ** Am))
+    low = s[-1] - e
+    if sign_le0(low, "s_n - e"):
+        b = _min_ball(b, s3_positivity_step_bound_ball(low, alpha, N))
+    return b
+
+
+def p4_bounds_real_ball(t, s, r: int, e: arb, eps: arb, theta: arb, alpha: arb, eta: arb,
+                        N: int):
+    """P4's bounds before the ceilings (:func:`bounds.perturbed.p4_bounds_real`):
+    ``(UB0, L)`` with ``UB0 = max_{i<=r} rho(t_i) tau_{t_i}(alpha^N, (1-eps) t_i)/eta``
+    (:func:`ub0_real_ball` on Y's eigenvalues t_1..t_r) and ``L`` = :func:`lb1_real_ball`
+    at ``s_{r+1}+e`` (``None``: +infinity, theta >= s_{r+1}+e). ``t``, ``s``: sequences of
+    balls (descending). ValueError when the balls do not prove ``t_r > 0`` or do not decide
+    the bounds' cases.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     ub, L = p4_bounds_real_ball([arb("1.9"), arb("0.15")], [arb(2), arb("0.1")], 1, arb("0.125"),
+    ...                                 arb("0.1"), arb("0.05"), arb("0.1"), arb("0.1"), 2)
+    ...     print(ub.str(8, radius=False), L.str(8, radius=False))
+    23.295727 40.339777
+    """
+    if len(t) != len(s):
+        raise ValueError("s and t_eigs must have the same length")
+    if not t[r - 1] > 0:
+        raise ValueError("P4 needs t_r > 0 (not provable from the enclosures)")
+    return ub0_real_ball(t, r, eps, alpha, eta, N), lb1_real_ball(s[r] + e, theta, alpha, eta, N)

@@ -18,7 +18,7 @@ FLOW = ("K1", "K2", "K3")
 
 
 def test_volume_claims_are_registered_in_theory_order():
-    assert CLAIMS == ("S1", "O1", "K1", "K2", "K3", "L1", "L3", "P3")
+    assert CLAIMS == ("S1", "O1", "K1", "K2", "K3", "L1", "L3", "P3", "P4")
     assert set(CLAIMS) == set(VOLUME)
 
 

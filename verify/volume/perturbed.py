@@ -1,4 +1,4 @@
-"""Certified volume stage of the perturbed claim P3 (see :mod:`verify.volume`).
+"""Certified volume stage of the perturbed claims P3 and P4 (see :mod:`verify.volume`).
 
 P3: for the eigenvalue t of Y paired with s (any t in [s-e, s+e]),
 ``(s-d)/(s+e-d) tau_s/eta <= K_t(d) <= ceil(rho(s+e) (s-d)/(s-d-e) tau_s/eta)``,
@@ -26,6 +26,14 @@ the real eta_fraction / (N (s+e)^A); the hypotheses are the claim's evaluators
 >>> r = run_volume("P3", 10, seed=1)
 >>> r.counts["PASS"], r.certified
 (10, 10)
+
+P4 (Y's bounds) is drawn with the Weyl-extremal noise only (``noise_kind`` "worst", see
+:func:`draw_p4`), where Y's eigenvalues are exactly ``t_i = s_i - e`` (i <= r) and
+``s_i + e`` (i > r); see :func:`decide_p4` and the comment above :data:`P4_BUDGET`.
+
+>>> r = run_volume("P4", 10, seed=1)
+>>> r.counts["PASS"], r.certified
+(10, 10)
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from flint import arb, ctx as flint_ctx, fmpq
 
 from verify.volume.common import ESCALATE, PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball, hitting_steps
 
-__all__ = ["VOLUME", "draw_p3", "decide_p3", "p3_eta_ball", "GRID"]
+__all__ = ["VOLUME", "draw_p3", "decide_p3", "p3_eta_ball", "GRID", "draw_p4", "decide_p4"]
 
 GRID = 2.0**-24  # s, d, e, t_frac are multiples of it: t = s - e + 2 e t_frac is a float
 HYP_DPS = 120    # exact for the float inputs (see _hypotheses)
@@ -261,6 +269,345 @@ def _verdict(inst, lo, up, want_lower, K, cap, method):
                     note="; ".join(notes), method=meth)
 
 
+# ---------------------------------------------------------------------------------------
+# P4 with the Weyl-extremal noise
+#
+# Draws follow verify/specs/perturbed.py `_build_p45` (P4: nonempty False) with worst = 1:
+# the same raw ranges, spectrum, e = e_frac (s_r - s_{r+1})/4, theta and alpha placement
+# (alpha log-uniform between the budget floor of the predicted steps, max of Y's T0~, the
+# W-only T0~ and the theta crossing, and min(theta (1 - 1e-9), (1-eps)(s_r-e)/2)^(1/N)),
+# vectorized with float64 flow times. The spectrum and e are rounded down to the 2^-24 grid,
+# so that every t_i = s_i -+ e is exactly a float (< 4: at most 27 bits); the groups never
+# swap: s_r - e - (s_{r+1} + e) >= (s_r - s_{r+1})/2 > 0.
+#
+# Decisions. Hypotheses: ``p4_hypothesis_failures`` at HYP_DPS digits with the exact t of
+# ``weyl_extremal_eigenvalues`` and eta = eta_fraction x ``p4_step_limit`` as check_p4 forms
+# it (weyl_tol 0: |t_i - s_i| = e is exact there). eta's ball is eta_fraction x
+# ``p4_step_limit_ball``; it must contain that mpmath eta (else a FAIL of the evaluators).
+# UB0~'s and L's balls from ``p4_bounds_real_ball``; T0~ = the largest certified hitting step
+# of the learned lanes (levels (1-eps) t_i as balls, non-strict), T1~ + 1 = the certified
+# strict hitting step H of x_{r+1}^N > theta; T0~ <= ceil(UB0~) iff T0~ - 1 < UB0~,
+# T1~ >= ceil(L) - 1 iff H >= L; re-enclosed at 256 and 512 bits when a comparison straddles.
+# The W-only part of check_p4 (T0~ <= UB0_any) is not decided here.
+
+P4_BUDGET = 20_000  # predicted steps per lane (the spec's STEP_BUDGET is 200 000), see _budget
+
+
+def _p4_step_limit_float(s1, s_next, s_n, t1, t_n, e, alpha, N):
+    """Vectorized float64 bounds.perturbed.p4_step_limit (placement only)."""
+    A = 2 - 2 / N
+    aN = alpha**N
+    b = 1 / (N * np.maximum(t1, aN) ** A)
+    pos = alpha ** (N - 2)
+    b = np.where(t_n <= 0, np.minimum(b, 1 / (pos * (aN - t_n))), b)
+    tp = s_next + e
+    b = np.where(tp > 0, np.minimum(b, 1 / (N * np.where(tp > 0, tp, 1.0) ** A)), b)
+    b = np.minimum(b, 1 / (N * np.maximum(s1 + e, aN) ** A))
+    low = s_n - e
+    return np.where(low <= 0, np.minimum(b, 1 / (pos * (aN - low))), b)
+
+
+def _pred(t, level, alpha, eta, N, rate):
+    """Vectorized verify.specs.params.predicted_steps with rate_target ``rate``."""
+    from verify.fasttau import tau as placement_time  # float64, only to place instances
+
+    A = 2 - 2 / N
+    aN = alpha**N
+    out = np.zeros_like(t)
+    ok = (aN < level) & (level < t)
+    if ok.any():
+        out[ok] = (np.exp((N - 1) * eta[ok] * np.maximum(rate[ok], 0.0) ** A)
+                   * placement_time(t[ok], aN[ok], level[ok], N) / eta[ok])
+    return out
+
+
+def _p4_steps(S, R, e, eps, theta, alpha, frac, N):
+    """Vectorized verify.specs.perturbed._p4_predicted_steps, the max of its three parts.
+    S: (m, 4) spectra padded with nan, R: ranks."""
+    m = S.shape[0]
+    rows = np.arange(m)
+    n = np.sum(~np.isnan(S), axis=1)
+    s1, s_next, s_n = S[:, 0], S[rows, R], S[rows, n - 1]
+    eta = frac * _p4_step_limit_float(s1, s_next, s_n, s1 - e, s_n + e, e, alpha, N)
+    best = np.zeros(m)
+    for j in range(3):
+        on = j < R
+        if not on.any():
+            continue
+        sj = np.where(on, S[:, j], 1.0)
+        tj = sj - e
+        y = _pred(tj, (1 - eps) * tj, alpha, eta, N, tj)
+        # the W-only estimate: the same flow time, the factor at rate_target s_j + e
+        A = 2 - 2 / N
+        w = y * np.exp((N - 1) * eta * ((sj + e) ** A - np.maximum(tj, 0.0) ** A))
+        best = np.maximum(best, np.where(on, np.maximum(y, w), 0.0))
+    tp = s_next + e
+    cross = np.where(theta < tp, _pred(tp, np.minimum(theta, 0.5 * tp), alpha, eta, N, tp), 0.0)
+    return np.maximum(best, cross)
+
+
+def _p4_alpha_range(S, R, e, eps, theta, frac, N, *, budget, iters=40):
+    """(lo, hi) of alpha as ``_build_p45``'s ``limits``: hi = min(theta (1-1e-9),
+    (1-eps)(s_r-e)/2)^(1/N), lo the log bisection (verify.specs.params.log_bisect) of the
+    predicted steps against the budget from min(hi, 1e-12^(1/N))."""
+    sr = S[np.arange(S.shape[0]), R - 1]
+    hi = np.minimum(theta * (1 - 1e-9), 0.5 * (1 - eps) * (sr - e)) ** (1 / N)
+    floor = np.minimum(hi, 1e-12 ** (1 / N))
+
+    def fits(a):
+        return _p4_steps(S, R, e, eps, theta, a, frac, N) <= budget
+
+    fits_floor, fits_hi = fits(floor), fits(hi)
+    a, b = np.log(floor), np.log(hi)
+    for _ in range(iters):
+        mid = (a + b) / 2
+        f = fits(np.exp(mid))
+        b = np.where(f, mid, b)
+        a = np.where(f, a, mid)
+    lo = np.where(fits_floor, floor, np.where(fits_hi, np.exp(b), hi))
+    return lo, hi
+
+
+def draw_p4(rng, count, *, budget=P4_BUDGET):
+    """P4 instances as verify/specs/perturbed.py ``_build_p45`` with worst = 1 (noise_kind
+    "worst"): n in 2..4, depth 2..5, r = min(r, n-1) with r in 1..3, head values in
+    [0.5, 2], the tail scaled by tail_scale in [0, 0.3] below s_r (the last one 0 if
+    zero_tail), e_frac in [0, 1], eps log-uniform in [1e-6, 0.3], theta log-uniform in
+    [0.03, 3] x max(s_{r+1}+e, s_r/1000), eta_fraction in [0.05, 0.95]; spectrum and e on
+    the 2^-24 grid (see the section comment)."""
+    from verify.volume.lowrank import _log_interpolate
+
+    n_all = rng.integers(2, 5, count)
+    N_all = rng.integers(2, 6, count)
+    r_raw = rng.integers(1, 4, count)
+    head = rng.uniform(0.5, 2.0, (count, 3))
+    tail = rng.uniform(0.0, 1.0, (count, 3))
+    tail_scale = rng.uniform(0.0, 0.3, count)
+    zero_tail = rng.integers(0, 2, count)
+    seed = rng.integers(0, 2**31 - 1, count)
+    e_frac = rng.uniform(0.0, 1.0, count)
+    eps = np.exp(rng.uniform(math.log(1e-6), math.log(0.3), count))
+    theta_u = rng.uniform(0.0, 1.0, count)
+    alpha_u = rng.uniform(0.0, 1.0, count)
+    frac = rng.uniform(0.05, 0.95, count)
+    S = np.full((count, 4), np.nan)
+    R = np.minimum(r_raw, n_all - 1)
+    for i in range(count):
+        n, r = int(n_all[i]), int(R[i])
+        hs = sorted(head[i, :r], reverse=True)
+        sr = hs[-1]
+        tl = sorted((v * tail_scale[i] * sr for v in tail[i, : n - r]), reverse=True)
+        if zero_tail[i]:
+            tl[-1] = 0.0
+        S[i, :n] = _grid(np.array(hs + tl))
+    rows = np.arange(count)
+    sr, s_next = S[rows, R - 1], S[rows, R]
+    e = _grid(e_frac * 0.25 * (sr - s_next))
+    theta = np.maximum(s_next + e, 1e-3 * sr) * 10 ** (2 * theta_u - 1.5)
+    out = [None] * count
+    for N in np.unique(N_all):
+        N = int(N)
+        idx = np.nonzero(N_all == N)[0]
+        lo, hi = _p4_alpha_range(S[idx], R[idx], e[idx], eps[idx], theta[idx], frac[idx], N,
+                                 budget=budget)
+        alpha = _log_interpolate(lo, hi, alpha_u[idx])
+        for j, i in enumerate(idx):
+            n = int(n_all[i])
+            out[i] = {"n": n, "depth": N, "spectrum": [float(v) for v in S[i, :n]], "r": int(R[i]),
+                      "seed": int(seed[i]), "e": float(e[i]), "noise_kind": "worst",
+                      "eps": float(eps[i]), "theta": float(theta[i]), "alpha": float(alpha[j]),
+                      "eta_fraction": float(frac[i])}
+    return out
+
+
+def _p4_exact_t(inst):
+    """Y's eigenvalues [s_i - e (i <= r), s_i + e (i > r)] as floats when each is exactly that
+    number and the groups do not swap (the list is descending); None otherwise."""
+    if inst.get("noise_kind") != "worst":
+        return None
+    s, r, e = inst["spectrum"], inst["r"], Fraction(inst["e"])
+    exact = [Fraction(v) - e for v in s[:r]] + [Fraction(v) + e for v in s[r:]]
+    t = [float(q) for q in exact]
+    if any(Fraction(f) != q for f, q in zip(t, exact)):
+        return None
+    if any(a < b for a, b in zip(exact, exact[1:])):
+        return None
+    return t
+
+
+def _p4_hypotheses(inst):
+    """(failing hypotheses, eta as mpmath text, float eta) from the claim's evaluators as
+    check_p4 calls them (t exact, from ``weyl_extremal_eigenvalues``), at HYP_DPS digits:
+    alpha^N of a float has at most 53 N <= 265 bits, s_i, e and t_i are multiples of 2^-24
+    below 4, so theta >= alpha^N, alpha^N < (1-eps) t_r and |t_i - s_i| <= e are decided
+    exactly; eta = eta_fraction x the smallest step bound with eta_fraction <= 0.95 keeps the
+    step conditions away from ties."""
+    import mpmath
+
+    from verify.checks.verdict import evaluators
+
+    N, r = inst["depth"], inst["r"]
+    ev = evaluators("P4")
+    with mpmath.workdps(max(HYP_DPS, 16 * N + 40)):
+        s = [mpmath.mpf(v) for v in inst["spectrum"]]
+        e, eps, theta, a, f = (mpmath.mpf(inst[k]) for k in ("e", "eps", "theta", "alpha", "eta_fraction"))
+        t = ev["weyl_extremal_eigenvalues"](s, r, e)
+        eta = f * ev["p4_step_limit"](t, s, r, e, a, N)
+        fails = list(ev["p4_hypothesis_failures"](t, s, r, e, eps, theta, a, eta, N))
+        return fails, mpmath.nstr(eta, 100), float(eta)
+
+
+def _p4_balls(inst, t, prec):
+    """(E, B, L) at ``prec`` bits: eta's ball and P4's ball evaluators' UB0~ and L (None:
+    +infinity); None when the enclosures do not decide the bounds' cases."""
+    from verify.checks.verdict import evaluators
+
+    ev = evaluators("P4")
+    N, r = inst["depth"], inst["r"]
+    with flint_ctx.workprec(prec):
+        S = [ball(v) for v in inst["spectrum"]]
+        T = [ball(v) for v in t]
+        Eb, Ep, Th, Al = (ball(inst[k]) for k in ("e", "eps", "theta", "alpha"))
+        try:
+            E = ball(inst["eta_fraction"]) * ev["p4_step_limit_ball"](T, S, r, Eb, Al, N)
+            B, L = ev["p4_bounds_real_ball"](T, S, r, Eb, Ep, Th, Al, E, N)
+        except ValueError:
+            return None
+    return E, B, L
+
+
+def decide_p4(insts):
+    """T0~ <= ceil(UB0~) (T0~ - 1 < UB0~) and T1~ >= ceil(L) - 1 (H >= L), see the section
+    comment above :data:`P4_BUDGET`."""
+    from verify.volume.flow import _groups
+
+    out = [None] * len(insts)
+    for N, idx in _groups(insts).items():
+        lanes = []
+        for i in idx:
+            inst = insts[i]
+            t = _p4_exact_t(inst)
+            if t is None:
+                out[i] = Decision("UNDECIDED", False, note="Y's eigenvalues are not exactly known "
+                                  "floats (noise_kind not 'worst', off the grid, or groups swap)",
+                                  method="undecided")
+                continue
+            fails, eta_text, eta_f = _p4_hypotheses(inst)
+            if fails:
+                out[i] = Decision("N/A", True, note="hypotheses false (decided exactly): "
+                                  + "; ".join(fails), method="exact")
+                continue
+            bl = None
+            for prec in ESCALATE:
+                bl = _p4_balls(inst, t, prec)
+                if bl is not None:
+                    break
+            if bl is None:
+                out[i] = Decision("UNDECIDED", False, note="the bounds' cases are not decided at "
+                                  "512 bits", method="undecided")
+                continue
+            E, B, L = bl
+            with flint_ctx.workprec(prec):
+                consistent = E.overlaps(arb(eta_text, abs(eta_f) * 1e-90))
+            if not consistent:
+                out[i] = Decision("FAIL", True, -1.0, method="arb",
+                                  note="the eta ball (p4_step_limit_ball) does not contain the "
+                                       "mpmath eta (p4_step_limit): the evaluators disagree")
+                continue
+            lanes.append((i, t, E, B, L))
+        if lanes:
+            _p4_simulate_and_decide(insts, lanes, N, out)
+    return out
+
+
+def _p4_simulate_and_decide(insts, lanes, N, out):
+    from verify.volume.lowrank import _hi
+
+    caps0 = [int(math.floor(_hi(B))) + 3 for _, _, _, B, _ in lanes]
+    caps1 = [c if L is None else max(c, int(math.floor(_hi(L))) + 2)
+             for c, (_, _, _, _, L) in zip(caps0, lanes)]
+    flat = []
+    for (i, t, E, B, L), cap in zip(lanes, caps0):
+        inst = insts[i]
+        with flint_ctx.workprec(PREC):
+            Ep = ball(inst["eps"])
+            for j in range(inst["r"]):
+                flat.append((t[j], inst["alpha"], E, (1 - Ep) * ball(t[j]), cap))
+    steps = hitting_steps([f[0] for f in flat], [f[1] for f in flat], [f[2] for f in flat], N,
+                          [f[3] for f in flat], caps=[f[4] for f in flat])
+    nxt = hitting_steps([t[insts[i]["r"]] for i, t, *_ in lanes], [insts[i]["alpha"] for i, *_ in lanes],
+                        [E for _, _, E, _, _ in lanes], N, [insts[i]["theta"] for i, *_ in lanes],
+                        caps=caps1, strict=True)
+    pos = 0
+    for lane, cap0, cap1, (H, m1) in zip(lanes, caps0, caps1, nxt):
+        r = insts[lane[0]]["r"]
+        part = steps[pos:pos + r]
+        pos += r
+        ks = [k for k, _ in part]
+        m0 = next((m for _, m in part if m != "screen"), "screen")
+        T0 = UNDECIDED_STEP if UNDECIDED_STEP in ks else None if any(k is None for k in ks) else max(ks)
+        out[lane[0]] = _p4_verdict(insts[lane[0]], lane, cap0, cap1, T0, H, m0 if m0 != "screen" else m1)
+
+
+def _p4_verdict(inst, lane, cap0, cap1, T0, H, method):
+    from verify.volume.lowrank import _mid, _worse
+
+    i, t, E, B, L = lane
+    if T0 == UNDECIDED_STEP or H == UNDECIDED_STEP:
+        return Decision("UNDECIDED", False, note="a hitting step not decided at 512 bits", method=method)
+    if T0 is None:  # a learned lane not hit by floor(B) + 3 > ceil(B): T0~ > UB0~, certified
+        return Decision("FAIL", True, -1.0, note=f"T0~ not reached in {cap0} steps (> UB0~)",
+                        method=method)
+
+    def part0(B, L):  # T0~ <= ceil(B) iff T0~ - 1 < B
+        return True if arb(T0 - 1) < B else False if arb(T0 - 1) >= B else None
+
+    def part1(B, L):  # T1~ >= ceil(L) - 1 iff H >= L (H = T1~ + 1)
+        if L is None:
+            return H is None
+        if H is None:  # not hit within cap1 >= L
+            return True
+        if H == 0:  # T1~ = -1 < LB1~ >= 0 (as check_p4)
+            return False
+        return True if L <= arb(H) else False if L > arb(H) else None
+
+    res, used = [], PREC
+    for test in (part0, part1):
+        v = test(B, L)
+        for prec in ESCALATE[1:]:
+            if v is not None:
+                break
+            bl = _p4_balls(inst, t, prec)
+            if bl is not None:
+                used = max(used, prec)
+                v = test(bl[1], bl[2])
+        res.append(v)
+    v0, v1 = res
+    verdict = _worse(*("PASS" if v else "UNDECIDED" if v is None else "FAIL" for v in (v0, v1)))
+    b = _mid(B)
+    s0 = (b - (T0 - 1)) / max(abs(b), 1.0)  # check_p4's _lt_real
+    if L is None:
+        s1 = math.inf
+    elif H is None:
+        lm = _mid(L)
+        s1 = (cap1 + 1 - lm) / max(lm, 1.0)
+    elif _mid(L) == 0:
+        s1 = 1.0
+    else:  # compare_le(L, H)
+        lm = _mid(L)
+        s1 = (H - lm) / max(abs(lm), H, 1e-300)
+    ub0 = math.ceil(b)
+    T1 = f">= {cap1}" if H is None else str(H - 1)
+    notes = {(False, True): "T0~ > UB0~", (True, False): "T1~ < LB1~",
+             (False, False): "T0~ > UB0~ and T1~ < LB1~"}
+    note = notes.get((bool(v0), bool(v1)), "") if verdict == "FAIL" else \
+        "a bound's enclosure contains the observed value" if verdict == "UNDECIDED" else ""
+    meth = method if used == PREC else f"{method}+arb-{used}"
+    return Decision(verdict, verdict != "UNDECIDED", min(s0, s1), T0 / ub0 if ub0 > 0 else None,
+                    note=(note + "; " if note else "") + f"T0~ = {T0}, T1~ = {T1}", method=meth)
+
+
 VOLUME = {
     "P3": VolumeSpec(draw_p3, decide_p3),
+    "P4": VolumeSpec(draw_p4, decide_p4),
 }
