@@ -349,13 +349,18 @@ def cmd_run(args) -> int:
 
     if jobs > 1:  # every claim and volume chunk is a task; results are put back in order
         with ProcessPoolExecutor(max_workers=min(jobs, total)) as pool:
-            futs = [pool.submit(_volume_task, *t) for t in vtasks]
-            futs += [pool.submit(_claim_row, cid, opts) for cid in ids]
-            results = []
-            for f in futs:
-                results.append(f.result())
+            # submitted heaviest first (the perturbed claims' rows, then the volume chunks) so
+            # that no long task starts last; results are read back in claim order
+            rows_f = {cid: pool.submit(_claim_row, cid, opts) for cid in reversed(ids)}
+            vol_f = [pool.submit(_volume_task, *t) for t in reversed(vtasks)][::-1]
+            vparts = []
+            for f in vol_f:
+                vparts.append(f.result())
                 tick("")
-        vparts, claim_parts = results[:len(vtasks)], results[len(vtasks):]
+            claim_parts = []
+            for cid in ids:
+                claim_parts.append(rows_f[cid].result())
+                tick(cid)
     else:
         vparts, claim_parts = [], []
         for t in vtasks:

@@ -60,6 +60,8 @@ _WIDEN = 1.0
 _TINY = 2.0**-900
 _HUGE = 2.0**200
 _COMPRESS_MIN = 1  # compress the active arrays as soon as this many lanes have finished
+# steps iterated between two rounds of tests (the tests of a block run as one array op)
+_BLOCK = 32
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,22 @@ def _pow(x, n):
     for _ in range(n - 1):
         y = y * x
     return y
+
+
+def _iterate_block(Xs, X, T, E, sgn, N, c_rel, c_abs):
+    """Xs[j] = the enclosure after j + 1 steps from X: y = fl(x + eta p (t - p x)) with
+    p = x^(N-1), widened outward by err = (2N+3) u eta p t + 5 u y (docs/numerics.md, "The
+    float64 screen"). Steps after a lane leaves the certified range are computed too (the
+    caller discards them), so overflow there is ignored."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(Xs.shape[0]):
+            p = _pow(X, N - 1)
+            q = p * X
+            ep = E * p
+            y = X + ep * (T - q)
+            err = (ep * T) * c_rel + y * c_abs
+            X = y + sgn * err
+            Xs[j] = X
 
 
 def _monotone_certified(t_hi, eta_hi, N):
@@ -270,48 +288,48 @@ def _screen_depth(N, t_lo, t_hi, a_lo, a_hi, e_lo, e_hi, d_lo, d_hi, max_steps, 
     work = int(ok.sum())
     k = 0
     while ids.size:
-        # ---- step k -> k+1 on both ends ----
-        p = _pow(X, N - 1)
-        q = p * X
-        ep = E * p
-        y = X + ep * (T - q)
-        err = (ep * T) * c_rel + y * c_abs
-        X = y + sgn * err
-        k += 1
-        work += ids.size
-        # ---- tests at step k ----
-        q = _pow(X, N)
-        qlo = q[0] * f_dn
-        qhi = q[1] * f_up
+        # ---- steps k+1 .. k+nb on both ends, then the tests of all of them at once (the
+        # per-step tests cost most of numpy's fixed overhead); a lane's steps after its first
+        # finished step are computed but never used ----
+        nb = min(_BLOCK, max_steps - k)
+        Xs = np.empty((nb,) + X.shape)
+        _iterate_block(Xs, X, T, E, sgn, N, c_rel, c_abs)
+        X = Xs[-1]
+        with np.errstate(over="ignore", invalid="ignore"):  # only in discarded steps
+            q = _pow(Xs, N)
+        qlo = q[:, 0] * f_dn
+        qhi = q[:, 1] * f_up
         if strict:
             hit = qlo > dh
             level_ok = qhi <= dl
         else:
             hit = qlo >= dh
             level_ok = qhi < dl
-        # not hit at k, and hi still certified in [0, c]: the next step is monotone
+        # not hit at the step, and hi still certified in [0, c]: the next step is monotone
         below = level_ok & (qhi <= tl)
         done = ~below
-        last = k >= max_steps
-        if last:
-            done[:] = True
-        if done.any():
-            fin = np.flatnonzero(done)
+        if k + nb >= max_steps:
+            done[-1, :] = True
+        fin = np.flatnonzero(done.any(axis=0))
+        jf = np.argmax(done[:, fin], axis=0)  # the first finished step of each finished lane
+        work += int((jf + 1).sum()) + nb * (ids.size - fin.size)
+        if fin.size:
             gid = ids[fin]
-            h = hit[fin]
-            lv = level_ok[fin]
-            step[gid[h]] = k
+            h = hit[jf, fin]
+            lv = level_ok[jf, fin]
+            kk = k + jf + 1
+            last = kk >= max_steps
+            step[gid[h]] = kk[h]
             status[gid[h]] = HIT
-            if last:
-                status[gid[lv]] = CAPPED
-                amb = ~h & ~lv
-            else:
-                amb = ~h
-            # the first step not decided: k if the level straddles, k + 1 if only the
-            # invariance test failed (step k itself is certified below the level)
-            und[gid[amb]] = np.where(lv[amb], k + 1, k)
-            keep = np.flatnonzero(~done)
+            capped = last & lv & ~h
+            status[gid[capped]] = CAPPED
+            amb = ~h & ~capped
+            # the first step not decided: kk if the level straddles, kk + 1 if only the
+            # invariance test failed (step kk itself is certified below the level)
+            und[gid[amb]] = np.where(lv[amb], kk[amb] + 1, kk[amb])
+            keep = np.flatnonzero(~done.any(axis=0))
             ids = ids[keep]
             X, T, E = X[:, keep], T[:, keep], E[:, keep]
             dl, dh, tl = dl[keep], dh[keep], tl[keep]
+        k += nb
     return step, status, und, work
