@@ -10,7 +10,8 @@ monotone-endpoint path with MPFR directed rounding, and the arb ball path); then
 the naive loop. Then the float64
 screen (verify.screen) against a plain numpy float64 loop without enclosure over the same
 lanes, the fraction of lanes the screen decides alone on a K2-like batch, and float64 tau
-(verify.fasttau) against bounds.flow.tau (``--skip-engine``: only this second part).
+(verify.fasttau) against bounds.flow.tau (``--skip-engine``: only this second part), and the
+certified volume stage's throughput per claim (certified instances/s, ``--volume COUNT``).
 A benchmark, not a test: it reports figures and asserts nothing about time.
 """
 
@@ -164,6 +165,19 @@ def screen_main(args) -> None:
           f"{slow:.3e} evaluations/s, ratio {fast / slow:.0f}")
 
 
+def volume_main(count: int) -> None:
+    """Certified instances/s of the volume stage per claim (one process, draws included)."""
+    from verify.volume import run_volume, volume_claims
+
+    print(f"certified volume stage, {count} instances per claim, one process")
+    for cid in volume_claims():
+        t0 = time.perf_counter()
+        r = run_volume(cid, count, seed=0)
+        dt = time.perf_counter() - t0
+        print(f"  {cid:<3} {r.certified:>6}/{r.decided:<6} certified  {r.certified / dt:9.1f} "
+              f"certified instances/s  ({dt:.2f} s)")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dps", type=int, default=50)
@@ -171,11 +185,15 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--screen-steps", type=int, default=2000)
+    p.add_argument("--volume", type=int, default=1000, metavar="COUNT",
+                   help="instances per claim for the volume-stage throughput (0: skip)")
     p.add_argument("--skip-engine", action="store_true",
                    help="only the float64 screen and fasttau figures")
     args = p.parse_args(argv)
     if args.skip_engine:
         screen_main(args)
+        if args.volume:
+            volume_main(args.volume)
         return 0
     small = max(args.steps // 5, 1000)
     names = ["naive mpmath loop (pure-Python backend)", "naive mpmath loop (gmpy2 backend)",
@@ -202,6 +220,8 @@ def main(argv=None) -> int:
         print(f"ratio {name} / naive mpmath with gmpy2 backend: {rate / rows[1][1]:.2f}"
               f" (pure-Python backend: {rate / base:.2f})")
     screen_main(args)
+    if args.volume:
+        volume_main(args.volume)
     return 0
 
 
