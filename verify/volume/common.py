@@ -33,6 +33,7 @@ __all__ = [
     "eta_ball",
     "float_bounds",
     "hitting_steps",
+    "depth_groups",
     "UNDECIDED_STEP",
 ]
 
@@ -142,3 +143,11 @@ def _escalate(certified_lane, t, alpha, eta, N, d, cap, strict):
         if h.status == "unreached":
             return None, f"certified-{prec}"
     return UNDECIDED_STEP, "undecided"
+
+
+def depth_groups(depths):
+    """(N, indices) for each depth in a drawn batch, in increasing N: the draws and the
+    screen work on one depth at a time."""
+    depths = np.asarray(depths)
+    for N in np.unique(depths):
+        yield int(N), np.nonzero(depths == N)[0]

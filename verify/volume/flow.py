@@ -23,8 +23,8 @@ from fractions import Fraction
 import numpy as np
 from flint import arb, ctx as flint_ctx, fmpq
 
-from verify.volume.common import (PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball, eta_ball,
-                                   float_bounds, hitting_steps)
+from verify.volume.common import (PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball,
+                                   depth_groups, eta_ball, float_bounds, hitting_steps)
 
 __all__ = ["VOLUME", "draw_hitting", "decide_k1", "decide_k2", "draw_k3", "decide_k3"]
 
@@ -72,9 +72,7 @@ def draw_hitting(rng, count, *, claim: str):
     ap_all = rng.uniform(0.0, 1.0, count)
     dp_all = rng.uniform(0.0, 1.0, count)
     out = [None] * count
-    for N in np.unique(N_all):
-        N = int(N)
-        idx = np.nonzero(N_all == N)[0]
+    for N, idx in depth_groups(N_all):
         t, f, ap, dp = t_all[idx], f_all[idx], ap_all[idx], dp_all[idx]
         eta = f / (N * t ** (2 - 2 / N))
         level_max = t * (N - 1) / (2 * N - 1) if claim == "K1" else 0.999 * t
@@ -291,9 +289,7 @@ def draw_s1(rng, count):
     f_all = rng.uniform(0.05, 1.0, count)
     ap_all = rng.uniform(0.0, 1.0, count)
     out = [None] * count
-    for N in np.unique(N_all):
-        N = int(N)
-        idx = np.nonzero(N_all == N)[0]
+    for N, idx in depth_groups(N_all):
         t, f, ap = t_all[idx], f_all[idx], ap_all[idx]
         eta = f / (N * t ** (2 - 2 / N))
         hi = (0.8 * t) ** (1 / N)

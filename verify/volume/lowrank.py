@@ -43,6 +43,7 @@ import numpy as np
 from flint import arb, ctx as flint_ctx
 
 from verify.volume.common import (
+    depth_groups,
     ESCALATE,
     UNDECIDED_STEP,
     Decision,
@@ -126,9 +127,7 @@ def draw_l1(rng, count):
     s_r = np.array([s[r - 1] for s, r in zip(spectra, rs)])
     s_next = np.array([s[r] for s, r in zip(spectra, rs)])
     out = [None] * count
-    for N in np.unique(N_all):
-        N = int(N)
-        idx = np.nonzero(N_all == N)[0]
+    for N, idx in depth_groups(N_all):
         eta = frac[idx] / (N * s1[idx] ** (2 - 2 / N))
         sr, sn = s_r[idx], s_next[idx]
         level_r = (1 - eps[idx]) * sr
@@ -198,9 +197,7 @@ def draw_l3(rng, count):
     margin = rng.uniform(0.0, 1.0, count)
     frac = rng.uniform(0.05, 1.0, count)
     out = [None] * count
-    for N in np.unique(N_all):
-        N = int(N)
-        idx = np.nonzero(N_all == N)[0]
+    for N, idx in depth_groups(N_all):
         s1, ep, tp = top[idx], eps[idx], tpos[idx]
         eta = frac[idx] / (N * s1 ** (2 - 2 / N))
         hi = np.minimum(0.3, (0.25 * (1 - ep) * s1) ** (1 / N))

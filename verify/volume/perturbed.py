@@ -44,7 +44,8 @@ from fractions import Fraction
 import numpy as np
 from flint import arb, ctx as flint_ctx, fmpq
 
-from verify.volume.common import ESCALATE, PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball, hitting_steps
+from verify.volume.common import (ESCALATE, PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball,
+                                   depth_groups, hitting_steps)
 
 __all__ = ["VOLUME", "draw_p3", "decide_p3", "p3_eta_ball", "GRID", "draw_p4", "decide_p4"]
 
@@ -126,9 +127,7 @@ def draw_p3(rng, count, *, budget=None):
     d_all = _grid(df_all * s_all)
     e_all = _grid(ef_all * (s_all - d_all))
     out = [None] * count
-    for N in np.unique(N_all):
-        N = int(N)
-        idx = np.nonzero(N_all == N)[0]
+    for N, idx in depth_groups(N_all):
         s, d, e, f, ap = s_all[idx], d_all[idx], e_all[idx], f_all[idx], ap_all[idx]
         eta = f / (N * (s + e) ** (2 - 2 / N))
         hi = (0.999 * d) ** (1 / N)
@@ -405,9 +404,7 @@ def draw_p4(rng, count, *, budget=P4_BUDGET):
     e = _grid(e_frac * 0.25 * (sr - s_next))
     theta = np.maximum(s_next + e, 1e-3 * sr) * 10 ** (2 * theta_u - 1.5)
     out = [None] * count
-    for N in np.unique(N_all):
-        N = int(N)
-        idx = np.nonzero(N_all == N)[0]
+    for N, idx in depth_groups(N_all):
         lo, hi = _p4_alpha_range(S[idx], R[idx], e[idx], eps[idx], theta[idx], frac[idx], N,
                                  budget=budget)
         alpha = _log_interpolate(lo, hi, alpha_u[idx])
