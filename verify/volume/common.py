@@ -34,6 +34,7 @@ __all__ = [
     "float_bounds",
     "hitting_steps",
     "depth_groups",
+    "first_enclosed",
     "UNDECIDED_STEP",
 ]
 
@@ -151,3 +152,14 @@ def depth_groups(depths):
     depths = np.asarray(depths)
     for N in np.unique(depths):
         yield int(N), np.nonzero(depths == N)[0]
+
+
+def first_enclosed(enclose):
+    """``enclose(prec)`` at the precisions of :data:`ESCALATE` in turn: ``(result, prec)``
+    for the first result that is not None (a ball evaluator that decided its cases), or
+    ``(None, None)`` if none did."""
+    for prec in ESCALATE:
+        out = enclose(prec)
+        if out is not None:
+            return out, prec
+    return None, None

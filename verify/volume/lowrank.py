@@ -44,6 +44,7 @@ from flint import arb, ctx as flint_ctx
 
 from verify.volume.common import (
     depth_groups,
+    first_enclosed,
     ESCALATE,
     UNDECIDED_STEP,
     Decision,
@@ -334,11 +335,7 @@ def _prepare(insts, idx, claim, hyp):
         if not h:
             decided[i] = Decision("N/A", True, note="hypotheses false (decided exactly)", method="exact")
             continue
-        bl = None
-        for prec in ESCALATE:
-            bl = _balls(inst, claim, prec)
-            if bl is not None:
-                break
+        bl, _ = first_enclosed(lambda prec: _balls(inst, claim, prec))
         if bl is None:
             decided[i] = Decision("UNDECIDED", False, note="the bounds' cases are not decided at 512 bits",
                                   method="undecided")

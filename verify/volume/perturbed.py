@@ -45,7 +45,7 @@ import numpy as np
 from flint import arb, ctx as flint_ctx, fmpq
 
 from verify.volume.common import (ESCALATE, PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball,
-                                   depth_groups, hitting_steps)
+                                   depth_groups, first_enclosed, hitting_steps)
 
 __all__ = ["VOLUME", "draw_p3", "decide_p3", "p3_eta_ball", "GRID", "draw_p4", "decide_p4"]
 
@@ -494,11 +494,7 @@ def decide_p4(insts):
                 out[i] = Decision("N/A", True, note="hypotheses false (decided exactly): "
                                   + "; ".join(fails), method="exact")
                 continue
-            bl = None
-            for prec in ESCALATE:
-                bl = _p4_balls(inst, t, prec)
-                if bl is not None:
-                    break
+            bl, prec = first_enclosed(lambda prec: _p4_balls(inst, t, prec))
             if bl is None:
                 out[i] = Decision("UNDECIDED", False, note="the bounds' cases are not decided at "
                                   "512 bits", method="undecided")
