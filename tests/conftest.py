@@ -35,3 +35,21 @@ def _reset_mpmath():
     yield
     mpmath.mp.prec = prec
     mpmath.mp.pretty = pretty
+
+
+@pytest.fixture
+def screen_undecided(monkeypatch):
+    """Call it to make the float64 screen return every lane UNDECIDED (its steps and the work
+    done kept), so that the certified engine has to decide them."""
+    import numpy as np
+
+    import verify.screen as screen
+
+    real = screen.screen_hits
+
+    def undecided(*args, **kw):
+        r = real(*args, **kw)
+        return screen.ScreenResult(np.full_like(r.step, -1), np.full_like(r.status, screen.UNDECIDED),
+                                   r.undecided_step, r.lane_steps)
+
+    return lambda: monkeypatch.setattr(screen, "screen_hits", undecided)

@@ -112,9 +112,3 @@ def test_p4_ball_evaluators_enclose_their_mpmath_twins():
             assert ubb.overlaps(arb(mpmath.nstr(ub, 45), float(ub) * 1e-40))
             assert Lb.overlaps(arb(mpmath.nstr(L, 45), float(L) * 1e-40))
 
-
-def test_same_seed_same_instances_and_decisions_for_any_number_of_jobs():
-    a = run_volume("P4", 30, seed=5)
-    b = run_volume("P4", 30, seed=5, jobs=2)
-    assert a.as_dict() == b.as_dict()
-    assert run_volume("P4", 30, seed=6).as_dict() != a.as_dict()
