@@ -90,6 +90,15 @@ def test_run_exit_code_is_three_when_undecided_remains(capsys, monkeypatch):
         return checks.Outcome("K2", checks.UNDECIDED, None, dps, dict(inst))
 
     monkeypatch.setitem(checks._CHECKS, "K2", undecided)
+    # the certified engine, which would otherwise decide these instances, abstains as well
+    import dataclasses
+
+    import verify.volume as vol
+    from verify.volume.common import Decision
+
+    abstain = dataclasses.replace(vol.VOLUME["K2"], decide=lambda insts: [
+        Decision("UNDECIDED", False, method="undecided") for _ in insts])
+    monkeypatch.setattr(vol, "VOLUME", {**vol.VOLUME, "K2": abstain})
     code, out, _ = run_cli(capsys, "run", "--profile", "quick", "--claim", "K2",
                            "--max-dps", "60", "--no-progress")
     assert code == 3 and "UNDECIDED" in out
@@ -425,3 +434,29 @@ def test_check_subprocess_repro_of_a_real_instance():
     got = json.loads(proc.stdout)
     assert got["instance"] == inst and got["verdict"] == expected.verdict
     assert got["slack"] == expected.slack
+
+
+def test_check_reports_whether_the_certified_engine_proved_the_verdict(capsys):
+    inst = json.dumps({"depth": 3, "t": 1.0, "eta_fraction": 0.5, "alpha": 0.1, "d": 0.5})
+    code, out, _ = run_cli(capsys, "check", "K2", "--instance", inst)
+    assert code == 0 and "certified: yes" in out
+    code, out, _ = run_cli(capsys, "check", "K2", "--instance", inst, "--json")
+    assert code == 0 and json.loads(out)["certified"] is True
+
+
+def test_check_is_a_fail_when_the_two_engines_disagree(capsys, monkeypatch):
+    from verify import checks
+
+    monkeypatch.setitem(checks._CHECKS, "K2", lambda inst, dps: checks.Outcome("K2", checks.PASS, 1.0, dps, dict(inst)))
+    # the certified engine (replaced) proves FAIL where the high-precision check says PASS
+    import dataclasses
+
+    import verify.volume as vol
+    from verify.volume.common import Decision
+
+    fails = dataclasses.replace(vol.VOLUME["K2"], decide=lambda insts: [
+        Decision("FAIL", True, -1.0, method="test") for _ in insts])
+    monkeypatch.setattr(vol, "VOLUME", {**vol.VOLUME, "K2": fails})
+    inst = json.dumps({"depth": 3, "t": 1.0, "eta_fraction": 0.5, "alpha": 0.1, "d": 0.5})
+    code, out, _ = run_cli(capsys, "check", "K2", "--instance", inst)
+    assert code == 1 and "verdict: FAIL" in out and "certified verdict FAIL" in out

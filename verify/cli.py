@@ -220,6 +220,7 @@ def _read_instance(text: str) -> dict:
 
 def cmd_check(args) -> int:
     import copy
+    import dataclasses
     import json
 
     from verify.checks import CHECKS, FAIL, UNDECIDED, check
@@ -231,6 +232,12 @@ def cmd_check(args) -> int:
         out = check(args.claim_id, copy.deepcopy(inst), dps=args.dps, max_dps=args.max_dps)
     except ValueError as exc:
         raise UsageError(" ".join(str(exc).split())) from None
+    from verify.volume.recheck import recheck
+
+    # the claim's certified engine on the same instance (a proof where it covers it)
+    (out,), disagreement = recheck(args.claim_id, [out])
+    if disagreement:
+        out = dataclasses.replace(out, verdict=FAIL, note="; ".join((out.note,) + disagreement).strip("; "))
     if args.json:
         from verify.report import _jsonable
 
@@ -238,6 +245,7 @@ def cmd_check(args) -> int:
     else:
         print(f"claim: {out.claim} {_claim_name(out.claim)}")
         print(f"verdict: {out.verdict}")
+        print(f"certified: {'yes' if out.certified else 'no'}")
         print(f"slack: {out.slack}")
         print(f"dps: {out.dps}")
         for label, values in (("observed", out.observed), ("predicted", out.predicted)):
@@ -283,6 +291,7 @@ def _claim_row(cid: str, opts: dict):
     from verify.shrink import SHRINK_FIRST, counterexamples
     from verify.specs import corners
     from verify.statements import audit_calls, r1_symbolic_failures
+    from verify.volume.recheck import recheck
     from verify.witness import audit, witnesses
 
     dps, max_dps = opts["dps"], opts["max_dps"]
@@ -299,6 +308,9 @@ def _claim_row(cid: str, opts: dict):
         t0 = time.perf_counter()  # the SymPy statements on the same evaluator calls
         stmt_msgs += audit_calls(cid, calls, inst)
         cost["statements"] += time.perf_counter() - t0
+    # the certified engine on the same instances (claims with a volume stage)
+    outcomes, cert_msgs = recheck(cid, outcomes)
+    stmt_msgs += cert_msgs
     sampled, corner_pairs = outcomes[:len(insts)], list(zip(cs, outcomes[len(insts):]))
     repro = counterexamples(cid, outcomes, dps=dps, max_dps=max_dps,
                             shrink_first=0 if opts["no_shrink"] else SHRINK_FIRST)
@@ -321,7 +333,7 @@ def cmd_run(args) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     from verify.checks import CHECKS, FAIL, UNDECIDED
-    from verify.report import render_markdown, render_table, to_json
+    from verify.report import render_certified_share, render_markdown, render_table, to_json
     from verify.sampling import PROFILES
     from verify.volume import CHUNK, VOLUME_PROFILES, summarize_volume, volume_claims
     from verify.witness import LOOSE
@@ -404,6 +416,7 @@ def cmd_run(args) -> int:
         print(render_table(rows))
         print(f"{checks} checks and {certified} certified-volume instances in {elapsed:.1f} s "
               f"(profile {args.profile}, seed {args.seed}, dps {args.dps}, {jobs} jobs)")
+        print(render_certified_share(rows))
     if any(r.status == FAIL for r in rows):
         return EXIT_FAIL
     if any(r.status == UNDECIDED for r in rows):

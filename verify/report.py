@@ -11,7 +11,8 @@ from verify.checks import FAIL, NOT_APPLICABLE, PASS, UNDECIDED, Outcome
 from verify.witness import LOOSE
 
 __all__ = ["ClaimSummary", "summarize", "tightness", "render_table", "render_markdown",
-           "render_counterexamples", "render_witnesses", "render_volume", "to_json"]
+           "render_counterexamples", "render_witnesses", "render_volume", "render_certified_share",
+           "to_json"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,18 @@ class ClaimSummary:
     corners: int = 0
     # the certified volume stage (verify.volume.VolumeResult.as_dict()), None if none
     volume: dict | None = None
+    # decided outcomes (of ``instances``) whose verdict the certified engine proved
+    certified: int = 0
+
+    @property
+    def decided(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def certified_share(self) -> tuple[int, int]:
+        """(certified, decided) over the checked instances and the volume stage together."""
+        v = self.volume or {}
+        return self.certified + v.get("certified", 0), self.decided + v.get("decided", 0)
 
     @property
     def loose(self) -> bool:
@@ -102,6 +115,7 @@ def summarize(claim_id: str, name: str, outcomes: Sequence[Outcome], *, dps: int
         dps=max((o.dps for o in outcomes), default=dps), seed=seed,
         tightness=tightness(outcomes), counterexamples=tuple(counterexamples),
         witnesses=tuple(witnesses), audit=tuple(audit), corners=corners,
+        certified=sum(o.certified and o.verdict in (PASS, FAIL) for o in outcomes),
     )
 
 
@@ -127,10 +141,12 @@ def _fmt_extra(t: dict | None) -> str:
 def render_table(rows: Sequence[ClaimSummary]) -> str:
     """A plain-text table: ID, name, instances, PASS/FAIL/UNDECIDED/N/A, worst slack,
     tightness (observed/predicted min/median/max)."""
-    head = ("ID", "name", "inst", "pass", "fail", "undec", "n/a", "worst slack", "tightness", "status")
+    head = ("ID", "name", "inst", "pass", "fail", "undec", "n/a", "certified", "worst slack",
+            "tightness", "status")
     body = [
         (r.id, r.name, str(r.instances), str(r.passed), str(r.failed), str(r.undecided),
-         str(r.not_applicable), _fmt_slack(r.min_slack), _fmt_tight(r.tightness), r.status)
+         str(r.not_applicable), f"{r.certified}/{r.decided}", _fmt_slack(r.min_slack),
+         _fmt_tight(r.tightness), r.status)
         for r in rows
     ]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
@@ -141,6 +157,17 @@ def render_table(rows: Sequence[ClaimSummary]) -> str:
         if extra:
             out += ["", extra]
     return "\n".join(out)
+
+
+def render_certified_share(rows: Sequence[ClaimSummary]) -> str:
+    """One line: certified verdicts among the decided ones (checked instances and volume
+    stage together), overall and for each claim below 99 %."""
+    pairs = [(r.id, *r.certified_share) for r in rows]
+    c, d = sum(p[1] for p in pairs), sum(p[2] for p in pairs)
+    low = [f"{cid} {a}/{b}" for cid, a, b in pairs if b and a < 0.99 * b]
+    share = f" ({100 * c / d:.1f} %)" if d else ""
+    return (f"certified: {c} of {d} decided verdicts{share}; "
+            + ("below 99 %: " + ", ".join(low) if low else "every claim at 99 % or more"))
 
 
 def render_volume(rows: Sequence[ClaimSummary], *, markdown: bool = False) -> str:
@@ -246,7 +273,7 @@ def render_counterexamples(rows: Sequence[ClaimSummary], *, markdown: bool = Fal
 
 
 def render_markdown(rows: Sequence[ClaimSummary], *, header: str = "") -> str:
-    cols = ["ID", "name", "instances", "PASS", "FAIL", "UNDECIDED", "N/A", "worst slack",
+    cols = ["ID", "name", "instances", "PASS", "FAIL", "UNDECIDED", "N/A", "certified", "worst slack",
             "tightness (min/median/max)", "other ratios (min/median/max)", "status"]
     out = [header, ""] if header else []
     out.append("| " + " | ".join(cols) + " |")
@@ -254,7 +281,7 @@ def render_markdown(rows: Sequence[ClaimSummary], *, header: str = "") -> str:
     for r in rows:
         out.append("| " + " | ".join([r.id, f"`{r.name}`", str(r.instances), str(r.passed),
                                       str(r.failed), str(r.undecided), str(r.not_applicable),
-                                      _fmt_slack(r.min_slack), _fmt_tight(r.tightness),
+                                      f"{r.certified}/{r.decided}", _fmt_slack(r.min_slack), _fmt_tight(r.tightness),
                                       _fmt_extra(r.tightness), r.status]) + " |")
     for extra in (render_volume(rows, markdown=True), render_witnesses(rows, markdown=True),
                   render_counterexamples(rows, markdown=True)):
@@ -283,7 +310,7 @@ def to_json(rows: Sequence[ClaimSummary], *, meta: dict) -> str:
             "seed": r.seed, "tightness": r.tightness, "status": r.status,
             "counterexamples": list(r.counterexamples),
             "witnesses": [w.as_dict() for w in r.witnesses], "audit": list(r.audit),
-            "corners": r.corners, "volume": r.volume,
+            "corners": r.corners, "volume": r.volume, "certified": r.certified,
         }
         for r in rows
     ]

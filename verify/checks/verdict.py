@@ -78,13 +78,16 @@ class Outcome:
     ratio: float | None = None
     # further named observed/predicted ratios (e.g. "T1/LB1" beside T0/UB0)
     extra_ratios: Mapping[str, float] = field(default_factory=dict)
+    # every number that decided the verdict was enclosed (set by verify.volume.recheck when
+    # the claim's certified engine proves the same verdict); False for first-order margins
+    certified: bool = False
 
     def as_dict(self) -> dict:
         return {
             "claim": self.claim, "verdict": self.verdict, "slack": self.slack, "dps": self.dps,
             "instance": dict(self.instance), "observed": dict(self.observed),
             "predicted": dict(self.predicted), "note": self.note, "ratio": self.ratio,
-            "extra_ratios": dict(self.extra_ratios),
+            "extra_ratios": dict(self.extra_ratios), "certified": self.certified,
         }
 
 
