@@ -319,6 +319,9 @@ def draw_o1(rng, count):
 
 _U = 2.0**-53
 _TINY, _BIG = 2.0**-900, 2.0**100
+# scale of the enclosure's radius: 1 in production; tests set it to 0 (the plain float
+# iteration, no enclosure) to show that the radius is what makes the enclosure hold
+_WIDEN = 1.0
 
 
 def enclose_f64(N, t, alpha, e_lo, e_hi, steps):
@@ -381,7 +384,7 @@ def enclose_f64(N, t, alpha, e_lo, e_hi, steps):
             M = np.maximum.reduce([np.abs(1 + el * g_lo), np.abs(1 + eh * g_lo),
                                    np.abs(1 + el * g_hi), np.abs(1 + eh * g_hi)])
             M = M * (1 + 2.0**-45) + 2.0**-45 * (1 + eh * (np.abs(T1a) + np.abs(T1b) + T2b))
-            rad = (err + M * r) * (1 + 2.0**-48) + 2.0**-50 * np.abs(y)
+            rad = ((err + M * r) * (1 + 2.0**-48) + 2.0**-50 * np.abs(y)) * _WIDEN
             nlo, nhi = y - rad, y + rad
             good = (lo >= _TINY) & (q >= _TINY) & (G * _U >= _TINY) & (nlo >= _TINY) & (nhi <= _BIG)
             good &= np.isfinite(nlo) & np.isfinite(nhi) & np.isfinite(M)
