@@ -65,3 +65,17 @@ def test_make_all(tmp_path):
                 assert row["T1"] >= lb
     den = figures.LAST_SUMMARY["denoising"]
     assert den["best_in_interval"] < den["limit"]
+    # (d) the predicted boundary's grid spans the plotted range (ratios from 1 on)
+    x0, x1, y0, y1 = ph["plotted_range"]
+    g = ph["boundary_grid_range"]
+    assert g[1:] == pytest.approx([x1, y0, y1]) and g[0] == pytest.approx(max(x0, 1.0))
+    # (b) the marked emptiness starts at the first sampled noise where each interval is empty
+    ev = figures.LAST_SUMMARY["endpoints_vs_noise"]
+    x = [r["e"] / ev["e_star"] for r in ev["rows"]]
+    first_obs = next(i for i, r in enumerate(ev["rows"]) if r["nonempty"] is False)
+    assert ev["empty_from"]["observed"] == pytest.approx([x[first_obs - 1], x[first_obs]])
+    assert ev["rows"][first_obs]["T0"] > ev["rows"][first_obs]["T1"]
+    first_pred = next(i for i, r in enumerate(ev["rows"]) if not r["pred_nonempty"])
+    assert ev["empty_from"]["predicted (P4)"] == pytest.approx([x[first_pred - 1], x[first_pred]])
+    # a sound prediction never calls an interval nonempty that is observed empty
+    assert first_pred <= first_obs

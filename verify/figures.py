@@ -113,10 +113,12 @@ def fig_trajectories(out_dir, *, dps: int = 30) -> list[pathlib.Path]:
     for i in range(st.r):
         ax.axhline((1 - eps) * s[i], color=_COLORS[i], ls=":", lw=1.2)
     ax.plot([], [], color="0.3", ls=":", lw=1.2, label=r"levels $(1-\varepsilon)\,s_i$, $i \leq r$")
-    ax.axhline(theta, color="k", ls="-.", lw=1.2, label=rf"threshold $\theta$ = {theta:g}")
+    # every line its own (colour, style): theta a wide grey band-like line, the two predicted
+    # endpoints black dashed and purple dash-dotted
+    ax.axhline(theta, color="0.45", ls="-", lw=2.6, alpha=0.6, label=rf"threshold $\theta$ = {theta:g}")
     ax.axvline(ub, color="k", ls="--", lw=1.4, label=f"predicted: $T_0 \\leq$ UB0 = {ub}")
     if lb is not None:
-        ax.axvline(lb, color="k", ls=(0, (6, 2, 1, 2)), lw=1.4,
+        ax.axvline(lb, color="darkmagenta", ls="-.", lw=1.6,
                    label=f"predicted: $T_1 \\geq$ LB1 = {lb}")
     ax.set_yscale("log")
     ax.set_xlim(0, horizon)
@@ -169,36 +171,68 @@ def fig_endpoints_vs_noise(out_dir, *, dps: int = 30, points: int = 19) -> list[
         return np.array([np.nan if r[key] is None else float(r[key]) for r in rows])
 
     x = es / estar
-    fig, ax = plt.subplots(figsize=_WIDE, layout="constrained")
-    ax.plot(x, col("T0"), "o-", color="tab:red", lw=1.8, ms=4, label=r"observed $\tilde T_0$")
-    ax.plot(x, col("T1"), "o-", color="tab:blue", lw=1.8, ms=4, label=r"observed $\tilde T_1$")
-    ax.plot(x, col("ub"), "--", color="tab:red", lw=1.4,
+    fig, (ax, gap) = plt.subplots(2, 1, figsize=(_WIDE[0], 6.4), layout="constrained", sharex=True,
+                                  gridspec_kw={"height_ratios": [3, 1.3]})
+    T0o, T1o, ub, lb, ub_any = (col(k) for k in ("T0", "T1", "ub", "lb", "ub_any"))
+    # where each interval is empty: observed T0~ > T1~, predicted UB > LB (P4 from Y's
+    # eigenvalues) and UB_any > LB (W-only); shaded from the first sampled noise that is empty
+    # (the crossing itself lies between that sample and the one before)
+    obs_empty = np.array([r["nonempty"] is False for r in rows])
+    pred_empty = np.array([not r["pred_nonempty"] for r in rows])
+    any_empty = np.array([not r["pred_nonempty_any"] for r in rows])
+    empties = {}
+    for name, mask, shade, hatch in (("observed", obs_empty, "tab:red", "//"),
+                                     ("predicted (P4)", pred_empty, "tab:orange", "\\\\")):
+        if mask.any():
+            k = int(np.argmax(mask))
+            empties[name] = [float(x[k - 1]) if k else None, float(x[k])]
+            ax.axvspan(x[k], x[-1], facecolor="none", edgecolor=shade, hatch=hatch, lw=0.0,
+                       alpha=0.5, label=f"{name} interval empty from e/e* = {x[k]:.3g}\n"
+                                        f"(crossing in ({x[k - 1] if k else 0:.3g}, {x[k]:.3g}])")
+    if any_empty.any():
+        empties["predicted (W-only)"] = [float(x[int(np.argmax(any_empty)) - 1]), float(x[int(np.argmax(any_empty))])]
+    ax.plot(x, T0o, "o-", color="tab:red", lw=1.8, ms=5, label=r"observed $\tilde T_0$")
+    ax.plot(x, T1o, "o-", color="tab:blue", lw=1.8, ms=5, label=r"observed $\tilde T_1$")
+    ax.plot(x, ub, "s--", color="tab:red", lw=1.2, ms=4, mfc="white",
             label=r"predicted $\tilde T_0 \leq$ UB (P4, from Y's eigenvalues)")
-    ax.plot(x, col("lb"), "--", color="tab:blue", lw=1.4,
-            label=r"predicted $\tilde T_1 \geq$ LB (P4)")
-    ax.plot(x, col("ub_any"), ":", color="darkred", lw=2.0,
+    ax.plot(x, lb, "s--", color="tab:blue", lw=1.2, ms=4, mfc="white",
+            label=r"predicted $\tilde T_1 \geq$ LB (P4; the W-only LB is the same)")
+    ax.plot(x, ub_any, "^:", color="darkred", lw=1.8, ms=4, mfc="white",
             label=r"predicted UB, W-only (any $\|E\|_2 \leq e$)")
-    ax.plot(x, col("lb_any"), ":", color="navy", lw=2.0,
-            label=r"predicted LB, W-only (= P4 LB)")
-    ax.axvline(1.0, color="k", ls="-.", lw=1.2, label=f"critical noise $e^*$ = {estar:.4g}")
+    for a_ in (ax, gap):
+        a_.axvline(1.0, color="k", ls="-.", lw=1.2)
+    ax.plot([], [], color="k", ls="-.", lw=1.2, label=f"critical noise $e^*$ = {estar:.4g} (W-only UB = LB)")
     sv = [float(v) for v in base.s]
     e_cross = (sv[base.r - 1] - sv[base.r]) / 2  # s_r - e = s_{r+1} + e: Y's r-th eigenvector flips
     if e_cross <= es[-1]:
-        ax.axvline(e_cross / estar, color="0.4", ls=":", lw=1.2,
-                   label=rf"$s_r - e = s_{{r+1}} + e$ (e = {e_cross:g}):" "\n" r"Y's eigenvalues $t_r$, $t_{r+1}$ cross")
-    vals = np.concatenate([col(k) for k in ("T0", "T1", "ub", "lb", "ub_any", "lb_any")])
+        for a_ in (ax, gap):
+            a_.axvline(e_cross / estar, color="0.4", ls=":", lw=1.2)
+        ax.plot([], [], color="0.4", ls=":", lw=1.2,
+                label=rf"$s_r - e = s_{{r+1}} + e$ (e = {e_cross:g}):" "\n" r"Y's eigenvalues $t_r$, $t_{r+1}$ cross")
+    vals = np.concatenate([T0o, T1o, ub, lb, ub_any])
     vals = vals[np.isfinite(vals) & (vals > 0)]
     if vals.size and vals.max() / vals.min() > 20:
         ax.set_yscale("log")
-    ax.set_xlabel(r"noise size $e/e^*$  ($e = \|E\|_2$, Weyl-extremal $E$)")
     ax.set_ylabel("step $k$")
+    # the bottom panel separates what overlaps on top: how far each bound is from its endpoint
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap.plot(x, 100 * (ub - T0o) / ub, "o-", color="tab:red", lw=1.4, ms=4,
+                 label=r"$(\mathrm{UB} - \tilde T_0)/\mathrm{UB}$")
+        gap.plot(x, 100 * (T1o - lb) / T1o, "o-", color="tab:blue", lw=1.4, ms=4,
+                 label=r"$(\tilde T_1 - \mathrm{LB})/\tilde T_1$")
+    gap.axhline(0.0, color="k", lw=0.8)
+    gap.set_ylabel("bound slack (%)")
+    gap.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=0.95)
+    gap.grid(True, alpha=0.3)
+    gap.set_xlabel(r"noise size $e/e^*$  ($e = \|E\|_2$, Weyl-extremal $E$)")
     s = [float(v) for v in base.s]
     ax.set_title(f"P4: interval endpoints vs noise, s = {tuple(s)}, r={base.r}, "
                  f"N={base.depth}, $\\alpha$={float(base.alpha):g}, $\\eta$={float(base.eta):g}",
                  fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=0.95)
     ax.grid(True, which="both", alpha=0.3)
-    LAST_SUMMARY["endpoints_vs_noise"] = {"e_star": estar, "e_cross": e_cross, "rows": rows}
+    LAST_SUMMARY["endpoints_vs_noise"] = {"e_star": estar, "e_cross": e_cross, "rows": rows,
+                                          "empty_from": empties}
     return _save(fig, out_dir, "fig_endpoints_vs_noise")
 
 
@@ -314,13 +348,14 @@ def _phase_predicted(ratio, alpha, dps):
 
 
 def _phase_margin(ratio, alpha, dps):
-    """log(LB1/UB0) (>= 0 exactly when UB0 <= LB1), +3 for LB1 = infinity, -3 when L1's
-    standing hypotheses fail: a continuous field whose 0-contour is the predicted boundary."""
+    """log(LB1/UB0) (>= 0 exactly when UB0 <= LB1), +3 for LB1 = infinity, NaN where L1's
+    standing hypotheses fail (no prediction there): a field whose 0-contour is the predicted
+    boundary."""
     with mpmath.workdps(dps):
         s = [1, 1 / mpmath.mpf(ratio)]
         args = (s, 1, PHASE["eps"], PHASE["theta"], mpmath.mpf(alpha), PHASE["eta"], PHASE["depth"])
         if not l1_hypotheses(*args):
-            return -3.0
+            return math.nan
         lb = lb1(*args)
         if lb is None:
             return 3.0
@@ -347,23 +382,35 @@ def fig_phase_diagram(out_dir, *, dps: int = 30, grid: int = 14, fine: int = 40,
         for i, q in enumerate(ratios):
             obs[j, i], T0 = _phase_cell(repr(float(q)), repr(float(a)), dps=dps, cap=cap)
             steps += 2 * (T0 or cap)
-    fr = np.logspace(math.log10(lo_q), math.log10(hi_q), fine)
-    fa = np.logspace(math.log10(lo_a), math.log10(hi_a), fine)
-    margin = np.array([[_phase_margin(repr(float(q)), repr(float(a)), dps) for q in fr] for a in fa])
-    predf = margin >= 0
-    predc = np.array([[_phase_predicted(repr(float(q)), repr(float(a)), dps) for q in ratios]
-                      for a in alphas])
-
     def edges(v):
         lv = np.log10(v)
         mid = (lv[1:] + lv[:-1]) / 2
         return 10 ** np.concatenate([[2 * lv[0] - mid[0]], mid, [2 * lv[-1] - mid[-1]]])
 
+    # the predicted boundary over the whole plotted range: the outer cell edges, not only
+    # the cell centres (ratios below 1 are no spectrum s_1 >= s_2: from 1 on)
+    (x0, x1), (y0, y1) = edges(ratios)[[0, -1]], edges(alphas)[[0, -1]]
+    x0 = max(x0, 1.0 + 1e-9)
+    fr = np.logspace(math.log10(x0), math.log10(x1), fine)
+    fa = np.logspace(math.log10(y0), math.log10(y1), fine)
+    margin = np.array([[_phase_margin(repr(float(q)), repr(float(a)), dps) for q in fr] for a in fa])
+    predf = margin >= 0
+    predc = np.array([[_phase_predicted(repr(float(q)), repr(float(a)), dps) for q in ratios]
+                      for a in alphas])
+
     cmap = ListedColormap(["#f4a582", "#92c5de", "#bdbdbd"])
     fig, ax = plt.subplots(figsize=_WIDE, layout="constrained")
     ax.pcolormesh(edges(ratios), edges(alphas), obs, cmap=cmap, vmin=-0.5, vmax=2.5,
                   edgecolors="white", linewidth=0.4)
-    ax.contour(fr, fa, margin, levels=[0.0], colors="k", linewidths=2.0)
+    # with s_r = 1 > s_{r+1}, (1 - eps) s_r = 0.9 > theta and the step bound fixed, L1's
+    # hypotheses fail exactly where theta < alpha^N: hatched, no prediction there
+    a_hyp = th ** (1 / N)
+    no_hyp = np.isnan(margin)
+    assert np.array_equal(no_hyp, np.broadcast_to((fa**N > th)[:, None], no_hyp.shape)), \
+        "L1's hypotheses fail somewhere else than alpha^N > theta"
+    ax.contour(fr, fa, np.ma.masked_invalid(margin), levels=[0.0], colors="k", linewidths=2.0)
+    if a_hyp < y1:
+        ax.axhspan(a_hyp, y1, facecolor="none", edgecolor="k", hatch="xx", lw=0.0)
     ax.axvline(1 / th, color="0.3", ls=":", lw=1.3)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -384,6 +431,9 @@ def fig_phase_diagram(out_dir, *, dps: int = 30, grid: int = 14, fine: int = 40,
                       label="predicted boundary UB0 = LB1\n(UB0 ≤ LB1: nonempty predicted\nbelow / right of the line)"),
                Line2D([], [], color="0.3", ls=":", lw=1.3,
                       label=r"$s_{r+1} = \theta$ (right of it" "\n" r"$T_1 = \infty$, LB1 = $\infty$)")]
+    if a_hyp < y1:
+        handles.append(Patch(facecolor="none", edgecolor="k", hatch="xx",
+                             label=r"$\alpha^N > \theta$: L1's hypotheses" "\n" "fail, no prediction"))
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               framealpha=0.95)
     contradictions = [(float(ratios[i]), float(alphas[j])) for j in range(grid) for i in range(grid)
@@ -394,6 +444,10 @@ def fig_phase_diagram(out_dir, *, dps: int = 30, grid: int = 14, fine: int = 40,
         "predicted_nonempty_observed_empty": contradictions,
         "observed_nonempty_not_predicted": int(((obs == 1) & ~predc).sum()),
         "steps_simulated_upper": steps,
+        # the predicted boundary is computed over the whole plotted range
+        "plotted_range": [float(v) for v in (*ax.get_xlim(), *ax.get_ylim())],
+        "boundary_grid_range": [float(fr[0]), float(fr[-1]), float(fa[0]), float(fa[-1])],
+        "alpha_hypotheses_fail_above": a_hyp,
         "min_ratio_observed_nonempty_by_alpha": {
             float(a): (float(ratios[obs[j] == 1].min()) if (obs[j] == 1).any() else None)
             for j, a in enumerate(alphas)},
