@@ -1,4 +1,4 @@
-"""Certified volume stage of the noiseless low-rank claims L1 and L3 (see :mod:`verify.volume`).
+"""Certified volume stage of the noiseless low-rank claims L1, L2, L3 (see :mod:`verify.volume`).
 
 Draws. L1 follows verify/specs/lowrank.py ``_lowrank_instance`` (the same raw ranges and
 placement: spectrum with s_r/s_{r+1} = 1 + gap, alpha between the T0 budget's floor and
@@ -28,11 +28,22 @@ is the certified strict hitting step of lane r+1 (:func:`verify.volume.common.hi
   the observed interval is nonempty: x_{r+1}^N <= theta at every step k <= T0. slack =
   (L - B)/L (1 when LB1 is infinite); no tightness ratio at volume (c* would need a
   bisection of balls per instance).
+* L2 (section "L2" below, with its derivation): L1's draw (``draw_l2``), L1's hypotheses
+  through L2's evaluators; certified T0 and H = T1 + 1 and enclosures of the learned lanes
+  at T0 and of lane r+1 at T1 from one float64 pass over the whole batch (the screen's
+  proved step, every depth at once); under the hypotheses the largest error on [T0, T1]
+  is at one of the two ends, so these decide ||P(k) - W_r||_2 <= B for every k in the
+  interval, B the ball of the claim's ``l2_error_bound_ball``. An empty interval (T1 < T0,
+  certified) is N/A, as in the HP check. ratio = (largest error on the interval)/bound
+  (with T1 infinite: its supremum s_{r+1}); slack as the HP check.
 
 >>> from verify.volume import run_volume
 >>> r = run_volume("L1", 10, seed=1)
 >>> r.counts["PASS"], r.certified
 (10, 10)
+>>> r = run_volume("L2", 10, seed=1)
+>>> r.counts["PASS"] + r.counts["N/A"], r.certified == r.counts["PASS"]
+(10, True)
 """
 
 from __future__ import annotations
