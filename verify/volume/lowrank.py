@@ -753,9 +753,14 @@ def decide_l2(insts):
         if bad[m]:
             out[p["i"]] = _l2_certified(p, N)
             continue
-        recs = {key: (ball(lo[j]), ball(hi[j]), int(at[j])) for key, j in pos[m].items()}
+        recs = {key: (arb(float(lo[j])), arb(float(hi[j])), int(at[j])) for key, j in pos[m].items()}
         out[p["i"]] = _l2_verdict(p, N, int(T0[m]), None if H[m] < 0 else int(H[m]), recs, "screen")
     return out
+
+
+def _num(x) -> arb:
+    """An input as an exact ball (arb of a float is exact; other numbers through ball)."""
+    return arb(x) if isinstance(x, float) else ball(x)
 
 
 def _l2_prepare(i, inst, N, bound_of):
@@ -765,7 +770,7 @@ def _l2_prepare(i, inst, N, bound_of):
 
     s, r = inst["spectrum"], inst["r"]
     with flint_ctx.workprec(PREC):
-        B = bound_of([ball(v) for v in s], r, ball(inst["eps"]), ball(inst["theta"]))
+        B = bound_of([_num(v) for v in s], r, _num(inst["eps"]), _num(inst["theta"]))
     return {"i": i, "inst": inst, "B": B, "E": eta_ball(inst["eta_fraction"], s[0], N),
             "levels": _learned_levels(inst, PREC), "finite": inst["theta"] < s[r],
             "next_increasing": Fraction(inst["alpha"]) ** N < Fraction(s[r])}
@@ -818,7 +823,7 @@ def _l2_verdict(p, N, T0, H, recs, method):
     with flint_ctx.workprec(PREC):
         for i in range(r):
             lo, hi, at = recs[("L", i)]
-            S = ball(s[i])
+            S = _num(s[i])
             up = S - lo**N  # the error at T0 is at most the error at step at <= T0
             low = S - hi**N if at == T0 else None
             parts.append((up, low, _mid(up if low is None else (up + low) / 2), f"lane {i + 1} at T0"))
@@ -826,10 +831,10 @@ def _l2_verdict(p, N, T0, H, recs, method):
             lo, hi, _ = recs[("T", r)]
             parts.append((hi**N, lo**N, _mid((hi**N + lo**N) / 2), f"lane {r + 1} at T1"))
         elif p["next_increasing"]:  # sup over [T0, infinity) is s_{r+1}, approached
-            S = ball(s[r])
+            S = _num(s[r])
             parts.append((S, S, _mid(S), f"lane {r + 1} (sup s_{r + 1}, T1 infinite)"))
         else:  # every x_j^N <= alpha^N
-            parts.append((ball(inst["alpha"]) ** N, None, None, "lanes j > r (<= alpha^N)"))
+            parts.append((_num(inst["alpha"]) ** N, None, None, "lanes j > r (<= alpha^N)"))
         over = [w for up, low, _, w in parts if low is not None and low > B]
         held = all(up <= B for up, _, _, _ in parts)
     b = _mid(B)

@@ -53,6 +53,7 @@ from alpha on each eigenvalue ball gives x_i(steps), and ``W_j - R diag(x_i) L``
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -65,8 +66,9 @@ __all__ = ["VOLUME", "draw_r1", "decide_r1", "observed_f64", "certify_r1", "R1Ce
 
 TOL_EXP = -93
 TOL = 2.0**TOL_EXP
-# proved bounds reported in the slack: tol x 2^-4j, j = 9..0 (the tightest box that holds)
-_LADDER = tuple(range(TOL_EXP - 36, TOL_EXP + 1, 4))
+# the proved bound reported (slack = 1 - bound/tol): the smallest box tol x 2^-j,
+# j = 40..0, holding every difference checked
+_LADDER = tuple(range(TOL_EXP - 40, TOL_EXP + 1))
 # a box of radius r (1 - 2^-20): arb rounds a radius up by at most 2^-29 relative, so the
 # box stays inside [-r, r]
 _INNER = 1 - 2.0**-20
@@ -168,7 +170,10 @@ class R1Certificate:
     product: arb_mat | None = None
 
 
+@functools.lru_cache(maxsize=None)
 def _box(n, radius):
+    """The n x n ball matrix [0 +/- radius] (never modified: arb_mat operations return new
+    matrices), shared by the calls of one size and radius."""
     return arb_mat([[arb(0, radius)] * n for _ in range(n)])
 
 
