@@ -134,7 +134,8 @@ def observed_f64(insts):
             lam.append(float(inst["noise"]) * lv)  # noise 0: E = 0 exactly
         s = np.array([sorted(insts[i]["spectrum"], reverse=True) for i in idx], dtype=np.float64)
         V, Q = _orthonormal(np.array(G1)), _orthonormal(np.array(G2))
-        Y = (V * s[:, None, :]) @ np.swapaxes(V, 1, 2) + (Q * np.array(lam)[:, None, :]) @ np.swapaxes(Q, 1, 2)
+        W = (V * s[:, None, :]) @ np.swapaxes(V, 1, 2)
+        Y = W + (Q * np.array(lam)[:, None, :]) @ np.swapaxes(Q, 1, 2)
         Y = np.triu(Y) + np.swapaxes(np.triu(Y, 1), 1, 2)  # exactly symmetric
         t = np.linalg.eigvalsh(Y)
         for j, i in enumerate(idx):
@@ -264,12 +265,12 @@ def _eigen_form(Yb, E, a, N, steps, F, P, outer, phi):
 
 
 def decide_r1(insts):
+    """The module docstring's decision for each instance (128, then 256 and 512 bits)."""
     return [_decide_one(Y, eta, inst) for inst, (Y, eta) in zip(insts, observed_f64(insts))]
 
 
 def _decide_one(Y, eta, inst):
     N, K, alpha = inst["depth"], inst["steps"], inst["alpha"]
-    eig_note = ""
     for prec in ESCALATE:
         c = certify_r1(Y, eta, alpha, N, K, prec)
         method = f"arb-{prec}"
@@ -284,8 +285,8 @@ def _decide_one(Y, eta, inst):
                                  f"tol {c.tol:.3g} at k = {K}")
         if c.eigen == "open" and prec != ESCALATE[-1]:
             continue
-        eig_note = {"in": "eigen form checked", "skipped": "eigen form skipped (eigenvalues not isolated)",
-                    "open": "eigen form not decided at 512 bits"}[c.eigen]
+        eig_note = {"in": "eigen form checked", "open": "eigen form not decided at 512 bits",
+                    "skipped": "eigen form skipped (eigenvalues not isolated)"}[c.eigen]
         return Decision("PASS", True, 1 - c.bound / c.tol, method=method,
                         note=f"|W_j(k) - X(k)|, |P(k) - X(k)^N| <= {c.bound:.3g} for k <= {K} "
                              f"(tol {c.tol:.3g}); {eig_note}")
