@@ -82,7 +82,7 @@ _CLAIMS = [
             H_alpha,
         ),
         "W_j(k) = Q diag(x_1(k),...,x_n(k)) Q^T for all j, k; x_i(k+1) = phi_{t_i}(x_i(k)); P(k) = Q diag(x_i(k)^N) Q^T",
-        (("phi", flow.phi),),
+        (("phi", flow.phi), ("phi_ball", enclosures.phi_ball)),
         "docs/theory.md#r1",
     ),
     Claim(
@@ -245,6 +245,7 @@ _CLAIMS = [
         (
             ("l1_hypotheses", lowrank.l1_hypotheses),
             ("l2_error_bound", lowrank.l2_error_bound),
+            ("l2_error_bound_ball", enclosures.l2_error_bound_ball),
             ("monotone_step_bound", flow.monotone_step_bound),
         ),
         "docs/theory.md#l2",

@@ -16,7 +16,8 @@ The certified volume stage (:mod:`verify.volume`) decides its verdicts with thes
 11.487800
 
 The low-rank bounds (L1, L3) compare integers with the real arguments UB0 = ceil(ub0) and
-LB1 = ceil(lb1) - 1, as :mod:`bounds.lowrank` does.
+LB1 = ceil(lb1) - 1, as :mod:`bounds.lowrank` does. R1's map :func:`phi_ball` takes a ball or
+a ball matrix (the matrix form of the reduced dynamics).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from __future__ import annotations
 from flint import arb, fmpq
 
 __all__ = [
+    # the reduced map (R1)
+    "phi_ball",
     # flow time and overshoot factor
     "G_ball",
     "tau_ball",
@@ -42,6 +45,7 @@ __all__ = [
     "ub0_real_ball",
     "lb1_real_ball",
     "l3_ratio_threshold_ball",
+    "l2_error_bound_ball",
     # step bounds
     "s3_positivity_step_bound_ball",
 ]
@@ -50,6 +54,25 @@ __all__ = [
 def _A(N: int) -> arb:
     """A = 2 - 2/N as an exact rational ball."""
     return arb(fmpq(2 * N - 2, N))
+
+
+def phi_ball(x, t, eta: arb, N: int):
+    """R1's map ``phi_t(x) = x + eta x^(N-1) (t - x^N)`` (:func:`bounds.flow.phi`) in ball
+    arithmetic. ``x``, ``t``: arb balls, or arb_mat square matrices that commute (the matrix
+    form ``X + eta X^(N-1) (Y - X^N)`` of the reduced dynamics, X a polynomial in Y); ``eta``
+    an arb ball. The result contains the exact value for every point of the argument balls.
+
+    >>> from flint import arb, arb_mat, ctx
+    >>> with ctx.workprec(100):
+    ...     print(phi_ball(arb("0.5"), arb(1), arb("0.1"), 2).str(10, radius=False))
+    0.5375000000
+    >>> with ctx.workprec(100):  # diagonal matrices: the scalar map on the diagonal
+    ...     M = phi_ball(arb_mat([[0.5, 0], [0, 0.25]]), arb_mat([[1, 0], [0, 2]]), arb("0.1"), 2)
+    ...     print(M[0, 0].str(10, radius=False), M[1, 1].str(10, radius=False), M[0, 1])
+    0.5375000000 0.2984375000 0
+    """
+    p = x ** (N - 1)
+    return x + p * (t - p * x) * eta
 
 
 def G_ball(u: arb, N: int) -> arb:
@@ -219,6 +242,20 @@ def l3_ratio_threshold_ball(s, r: int, eps: arb, theta: arb, alpha: arb, eta: ar
         ) + 4 * eta * s_r
         best = best.max(num / den)
     return best
+
+
+def l2_error_bound_ball(s, r: int, eps: arb, theta: arb) -> arb:
+    """L2's bound ``max(eps s_1, theta)`` (:func:`bounds.lowrank.l2_error_bound`) as a ball;
+    ``s`` a sequence of balls (``r`` is accepted for a uniform signature: the bound does not
+    depend on it). The maximum is arb's, which contains max(x, y) for all points x, y of the
+    two balls.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     print(l2_error_bound_ball([arb(4), arb(1)], 1, arb("0.1"), arb("0.05")).str(10, radius=False))
+    0.4000000000
+    """
+    return (eps * s[0]).max(theta)
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ PUBLIC_MODULES = [
     "verify.specs.perturbed", "verify.specs.reduction", "verify.sampling", "verify.strategies",
     "verify.problems", "verify.engine", "verify.cli", "verify.report", "verify.explore",
     "verify.certified", "verify.screen", "verify.fasttau", "verify.volume", "verify.volume.common",
-    "verify.volume.flow", "verify.volume.lowrank", "verify.volume.perturbed", "bounds.enclosures",
+    "verify.volume.flow", "verify.volume.lowrank", "verify.volume.perturbed", "verify.volume.reduction",
+    "bounds.enclosures",
 ]
 
 _PROBE = """

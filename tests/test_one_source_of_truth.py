@@ -13,7 +13,7 @@ import numbers
 
 import mpmath
 import pytest
-from flint import arb
+from flint import arb, arb_mat
 
 from bounds import CLAIMS, get_claim
 from verify.checks import check
@@ -32,7 +32,7 @@ def perturb_value(v, factor):
         return int(mpmath.ceil(v * factor))
     if isinstance(v, (mpmath.mpf, float)):
         return v * factor
-    if isinstance(v, arb):  # a ball evaluator (bounds/enclosures.py)
+    if isinstance(v, (arb, arb_mat)):  # a ball evaluator (bounds/enclosures.py)
         return v * arb(factor)
     if isinstance(v, list):
         if all(isinstance(x, str) for x in v):

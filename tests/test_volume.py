@@ -13,12 +13,13 @@ from verify.volume import VOLUME, run_volume, volume_claims
 
 CLAIMS = volume_claims()
 # the flow claims K1-K3 (verify/volume/flow.py); S1, O1: tests/test_volume_flow.py;
-# L1, L3: tests/test_volume_lowrank.py; P3: tests/test_volume_perturbed.py
+# L1, L2, L3: tests/test_volume_lowrank.py; P3: tests/test_volume_perturbed.py;
+# R1: tests/test_volume_reduction.py
 FLOW = ("K1", "K2", "K3")
 
 
 def test_volume_claims_are_registered_in_theory_order():
-    assert CLAIMS == ("S1", "O1", "K1", "K2", "K3", "L1", "L3", "P3", "P4")
+    assert CLAIMS == ("R1", "S1", "O1", "K1", "K2", "K3", "L1", "L2", "L3", "P3", "P4")
     assert set(CLAIMS) == set(VOLUME)
 
 
@@ -85,7 +86,7 @@ def test_a_bound_tightened_by_two_percent_is_a_certified_fail(monkeypatch, cid, 
 
 def test_bad_arguments_name_the_problem():
     with pytest.raises(ValueError, match="no volume stage"):
-        run_volume("R1", 10)
+        run_volume("S2", 10)
     with pytest.raises(ValueError, match="count"):
         run_volume("K2", -1)
 

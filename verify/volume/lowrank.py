@@ -1,4 +1,4 @@
-"""Certified volume stage of the noiseless low-rank claims L1 and L3 (see :mod:`verify.volume`).
+"""Certified volume stage of the noiseless low-rank claims L1, L2, L3 (see :mod:`verify.volume`).
 
 Draws. L1 follows verify/specs/lowrank.py ``_lowrank_instance`` (the same raw ranges and
 placement: spectrum with s_r/s_{r+1} = 1 + gap, alpha between the T0 budget's floor and
@@ -28,11 +28,22 @@ is the certified strict hitting step of lane r+1 (:func:`verify.volume.common.hi
   the observed interval is nonempty: x_{r+1}^N <= theta at every step k <= T0. slack =
   (L - B)/L (1 when LB1 is infinite); no tightness ratio at volume (c* would need a
   bisection of balls per instance).
+* L2 (section "L2" below, with its derivation): L1's draw (``draw_l2``), L1's hypotheses
+  through L2's evaluators; certified T0 and H = T1 + 1 and enclosures of the learned lanes
+  at T0 and of lane r+1 at T1 from one float64 pass over the whole batch (the screen's
+  proved step, every depth at once); under the hypotheses the largest error on [T0, T1]
+  is at one of the two ends, so these decide ||P(k) - W_r||_2 <= B for every k in the
+  interval, B the ball of the claim's ``l2_error_bound_ball``. An empty interval (T1 < T0,
+  certified) is N/A, as in the HP check. ratio = (largest error on the interval)/bound
+  (with T1 infinite: its supremum s_{r+1}); slack as the HP check.
 
 >>> from verify.volume import run_volume
 >>> r = run_volume("L1", 10, seed=1)
 >>> r.counts["PASS"], r.certified
 (10, 10)
+>>> r = run_volume("L2", 10, seed=1)
+>>> r.counts["PASS"] + r.counts["N/A"], r.certified == r.counts["PASS"]
+(10, True)
 """
 
 from __future__ import annotations
@@ -43,8 +54,10 @@ import numpy as np
 from flint import arb, ctx as flint_ctx
 
 from verify.volume.common import (
+    PREC,
     depth_groups,
     first_enclosed,
+    float_bounds,
     ESCALATE,
     UNDECIDED_STEP,
     Decision,
@@ -55,7 +68,7 @@ from verify.volume.common import (
 )
 from verify.volume.flow import HYP_DPS, _alpha_floor, _groups, _predicted_steps
 
-__all__ = ["VOLUME", "draw_l1", "decide_l1", "draw_l3", "decide_l3"]
+__all__ = ["VOLUME", "draw_l1", "decide_l1", "draw_l2", "decide_l2", "draw_l3", "decide_l3"]
 
 BUDGET_T0 = 20_000   # verify/specs/lowrank.py BUDGET_T0
 BUDGET_T1 = 20_000   # verify/specs/lowrank.py has 100_000; see the module docstring
@@ -97,11 +110,12 @@ def _level_ceiling(t, aN, eta, N, *, budget, level_max, iters=60):
     return out
 
 
-def draw_l1(rng, count):
+def draw_l1(rng, count, *, bisections=(40, 60)):
     """L1 instances as verify/specs/lowrank.py ``_lowrank_instance``: depth 2..5, n 2..5,
     r from r_position, spectrum from shape/gap/top, eps log-uniform in [1e-4, 0.3], theta
     mode 0 (theta >= s_{r+1}) or 1..3 (theta inside the T1 budget), eta_fraction in
-    [0.05, 1]."""
+    [0.05, 1]. ``bisections``: the steps of the placement bisections of alpha's floor and
+    of theta's ceiling (L2 draws with fewer: they only place instances)."""
     N_all = rng.integers(2, 6, count)
     n_all = rng.integers(2, 6, count)
     rpos = rng.uniform(0.0, 1.0, count)
@@ -134,11 +148,12 @@ def draw_l1(rng, count):
         level_r = (1 - eps[idx]) * sr
         cap = np.minimum(level_r, sn * (N - 1) / (2 * N - 1))
         hi = (0.5 * cap) ** (1 / N)
-        lo = _alpha_floor(sr, level_r, eta, N, hi, budget=BUDGET_T0)
+        lo = _alpha_floor(sr, level_r, eta, N, hi, budget=BUDGET_T0, iters=bisections[0])
         alpha = _log_interpolate(lo, hi, apos[idx])
         aN = alpha**N
         floor_theta = aN * (1 + 1e-9)
-        ceiling = _level_ceiling(sn, aN, eta, N, budget=BUDGET_T1, level_max=sn * (N - 1) / (2 * N - 1))
+        ceiling = _level_ceiling(sn, aN, eta, N, budget=BUDGET_T1, level_max=sn * (N - 1) / (2 * N - 1),
+                                 iters=bisections[1])
         inside = np.maximum(aN + (ceiling - aN) * tpos[idx], floor_theta)
         above = np.maximum(sn * (1 + tpos[idx]), floor_theta)
         theta = np.where(tmode[idx] == 0, above, inside)
@@ -517,7 +532,381 @@ def _condition(B, L):
     return True if n < L else False if n >= L else None
 
 
+# ---------------------------------------------------------------------------------------
+# L2: the error in the interval, from enclosures at its two ends
+#
+# With E = 0, P(k) - W_r = V diag(x_i^N - s_i (i <= r), x_j^N (j > r)) V^T, so
+# ||P(k) - W_r||_2 = max(max_{i<=r} |x_i(k)^N - s_i|, max_{j>r} x_j(k)^N) (x_j > 0, below).
+# The standing hypotheses (l1_hypotheses, decided exactly) give eta N t^A <= eta N s_1^A <= 1
+# for every t = s_i, and then, with c = t^(1/N) and phi = phi_t:
+#   (M) phi is nondecreasing on [0, c] (phi' >= 1 - eta N t^A >= 0 there) and phi(c) = c,
+#       so 0 < x < c gives x < phi(x) < c (phi(x) - x = eta x^(N-1)(t - x^N) > 0, and
+#       phi(x) = c would make the polynomial phi constant on [x, c]): a lane with
+#       alpha^N < t increases strictly and stays below c (the elementary half of S1, as in
+#       the screen), and tends to c (bounded and increasing, to a fixed point of phi in
+#       (alpha, c], and c is the only one).
+#   (C) for 0 <= t <= t' (targets of the same alpha and eta), x_k(t) <= x_k(t') for every
+#       k when alpha^N < t': if 0 <= x_k(t) <= x_k(t') < c' then x_(k+1)(t) = phi_t(x_k(t))
+#       <= phi_t'(x_k(t)) <= phi_t'(x_k(t')) (phi_t <= phi_t' pointwise for x >= 0, and (M)
+#       for t'); x_k(t) >= 0 by (P).
+#   (P) for s_j <= alpha^N (j > r, e.g. s_j = 0), 0 < x_j(k) <= alpha for every k: for
+#       0 < x <= alpha with x^N >= t, phi(x) <= x and phi(x) >= x (1 - eta x^(2N-2)) > 0,
+#       since eta alpha^(2N-2) = eta (alpha^N)^A < eta s_1^A <= 1/N; for x^N < t,
+#       x < c <= alpha and x < phi(x) <= phi(c) = c.
+# Hence on [T0, T1]: each i <= r has its largest error s_i - x_i^N at k = T0 (M). If theta <
+# s_{r+1} (T1 finite) lane r+1 increases (alpha^N <= theta < s_{r+1}) and, by (C) and (M),
+# max_{j>r} x_j(k)^N <= x_{r+1}(k)^N <= x_{r+1}(T1)^N, attained. If theta >= s_{r+1} (T1
+# infinite): with alpha^N < s_{r+1} the lanes j > r stay below s_{r+1} (C, M) and lane r+1
+# approaches it, so their sup over [T0, infinity) is s_{r+1} (s_{r+1} > bound is then a
+# certified FAIL: x_{r+1}^N exceeds the bound at some k >= T0); with s_{r+1} <= alpha^N
+# every lane j > r stays at or below alpha^N (P). So L2 holds on the whole interval iff the
+# errors at the two ends (and these sups) are at most the bound.
+
+
+def draw_l2(rng, count):
+    """L2 instances: L1's draw (the spec's builder is the same) with placement bisections of
+    20 and 24 steps instead of 40 and 60 (alpha's floor to 6e-5 in log alpha, theta's
+    ceiling to 6e-8 of its range: placement only, no verdict depends on them)."""
+    return draw_l1(rng, count, bisections=(20, 24))
+
+
+def _hyp_l2(inst):
+    import mpmath
+
+    from verify.checks.verdict import evaluators
+
+    with mpmath.workdps(HYP_DPS):
+        return bool(evaluators("L2")["l1_hypotheses"](*_mp_args(inst, "L2")))
+
+
+L2_BLOCK = 256    # steps between two rounds of tests in the float64 pass
+L2_LEARNED, L2_NEXT = 0, 1  # lane roles: i <= r (level (1-eps) s_i), r+1 (strict level theta)
+
+
+def _first(mask, cols):
+    """Index of the first True along axis 0 of ``mask`` (mask.shape[0] where there is none)."""
+    at = np.argmax(mask, axis=0)
+    return np.where(mask[at, cols], at, mask.shape[0])
+
+
+def _counts_at_least(Nd, values):
+    """For lanes sorted by depth descending (``Nd``): how many have depth >= v, per v."""
+    return [int(np.searchsorted(-Nd, -v, side="right")) for v in values]
+
+
+def _iterate_mixed(Xs, X, T, E, sgn, cnt, c_rel, c_abs):
+    """``verify.screen._iterate_block`` for lanes of several depths, sorted by depth
+    descending: a lane's power x^(N-1) is the same left-to-right product (N - 2
+    multiplications; the lanes with N >= m + 2 are the first cnt[m - 1] columns) and its
+    constant c_rel = (2N + 3) u its own, so each lane's arithmetic is the screen's,
+    operation by operation (tests/test_volume_lowrank.py compares them bit for bit)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(Xs.shape[0]):
+            p = X.copy()
+            for c in cnt:
+                p[:, :c] *= X[:, :c]
+            q = p * X
+            ep = E * p
+            y = X + ep * (T - q)
+            err = (ep * T) * c_rel + y * c_abs
+            X = y + sgn * err
+            Xs[j] = X
+
+
+def _l2_pass(Nl, t, alpha, e_lo, e_hi, d_lo, d_hi, strict, owner, role, cap, n_inst):
+    """One float64 pass over the lanes of a batch (depths ``Nl``, per lane): the screen's
+    proved monotone-case enclosure (verify.screen: the step of ``_iterate_block``, the same
+    widening, the power bounds fl(q (1 -+ N 2^-52)), the invariance test hi^N <= t that
+    keeps the next step monotone, the same guards), all lanes at once (:func:`_iterate_mixed`),
+    ``L2_BLOCK`` steps between two rounds of tests.
+
+    A lane of role L2_LEARNED runs to its instance's T0 (the largest hit of its learned
+    lanes), the lane of role L2_NEXT to its hit H (T1 = H - 1), and each is recorded at that
+    step. Returns (T0, H, bad, rec_lo, rec_hi, rec_step): per instance the certified T0 and
+    H (-1: none) and ``bad`` (the pass did not decide it: a lane outside the screen's
+    monotone case, a straddled level, a lost invariance, a cap); per lane rec_lo <= x <=
+    rec_hi at step rec_step, the wanted step, or for a learned lane whose enclosure stopped
+    earlier (the invariance test fails within rounding of its limit) its last enclosed step
+    (by (M), x(T0) >= x(rec_step)).
+
+    Hit at step K: lo_K^N >= d (> d if strict) and hi_k^N < d (<= d) for k < K. A strict level
+    d is the non-strict level nextafter(d, +inf) here: for a float q, q > d iff q >= that."""
+    from verify import screen as sc
+
+    L = t.shape[0]
+    order = np.argsort(-Nl, kind="stable")  # depth descending: powers by column prefixes
+    Nl, t, alpha, e_lo, e_hi, d_lo, d_hi, strict, owner, role, cap = (
+        v[order] for v in (Nl, t, alpha, e_lo, e_hi, d_lo, d_hi, strict, owner, role, cap))
+    W = sc._WIDEN
+    f_up, f_dn = 1.0 + W * Nl * 2.0**-52, 1.0 - W * Nl * 2.0**-52
+    c_rel, c_abs = W * (2 * Nl + 3) * sc._U, W * 5 * sc._U
+    d_lo = np.where(strict, np.nextafter(d_lo, np.inf), d_lo)
+    d_hi = np.where(strict, np.nextafter(d_hi, np.inf), d_hi)
+    ok = np.zeros(L, dtype=bool)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for N in np.unique(Nl):
+            g = Nl == N
+            aN = sc._pow(alpha[g], int(N))
+            o = (t[g] > 0) & (alpha[g] > 0) & (e_lo[g] > 0) & (t[g] < sc._HUGE) & (e_hi[g] < sc._HUGE)
+            o &= sc._monotone_certified(t[g], e_hi[g], int(N))
+            o &= aN * f_up[g] <= t[g]
+            o &= aN >= sc._TINY
+            o &= e_lo[g] * sc._pow(alpha[g], int(N) - 1) * t[g] * sc._U >= sc._TINY
+            o &= aN * f_up[g] < d_lo[g]  # below the level at step 0
+            ok[g] = o
+    bad = np.zeros(n_inst, dtype=bool)
+    bad[owner[~ok]] = True
+    hit = np.full(L, -1)
+    left = np.bincount(owner[role == L2_LEARNED], minlength=n_inst)  # learned lanes not hit
+    T0c, T0, H = np.full(n_inst, -1), np.full(n_inst, -1), np.full(n_inst, -1)
+    rec_lo, rec_hi = alpha.astype(np.float64).copy(), alpha.astype(np.float64).copy()
+    rec_step = np.zeros(L, dtype=np.int64)
+    ids = np.flatnonzero(ok & ~bad[owner])
+    X, T, E = np.stack([alpha[ids]] * 2), np.stack([t[ids]] * 2), np.stack([e_lo[ids], e_hi[ids]])
+    dl, dh, tl, cp, Nd = d_lo[ids], d_hi[ids], t[ids], cap[ids], Nl[ids]
+    cr, fu, fd = c_rel[ids], f_up[ids], f_dn[ids]
+    sgn = np.array([[-1.0], [1.0]])
+    k = 0
+    while ids.size:
+        top = int(Nd[0])
+        cnt_p = _counts_at_least(Nd, range(3, top + 1))   # x^(N-1): N - 2 products
+        cnt_q = _counts_at_least(Nd, range(2, top + 1))   # x^N: N - 1 products
+        nb = int(min(L2_BLOCK, cp.max() - k))
+        Xs = np.empty((nb,) + X.shape)
+        _iterate_mixed(Xs, X, T, E, sgn, cnt_p, cr, c_abs)
+        q = Xs.copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            for c in cnt_q:
+                q[..., :c] *= Xs[..., :c]
+        qlo, qhi = q[:, 0] * fd, q[:, 1] * fu
+        cols = np.arange(ids.size)
+        # step k+1+m is enclosed when hi^N <= t held at every earlier step of the block
+        fb = _first(~(qhi <= tl), cols)
+        valid_to = k + np.minimum(fb + 1, nb)
+        # the first step where a pending level is hit or straddled (levels +inf once hit)
+        fe = _first((qlo >= dh) | (qhi >= dl), cols)
+        hstep = k + 1 + fe
+        at = np.minimum(fe, nb - 1)
+        pend = hit[ids] == -1
+        new = pend & (fe < nb) & (fe <= fb) & (qlo[at, cols] >= dh) & (hstep <= cp)
+        lost = pend & ~new & ((fe < nb) | (fb < nb) | (k + nb >= cp))
+        bad[owner[ids[lost]]] = True
+        g = ids[new]
+        hit[g] = hstep[new]
+        dl[new], dh[new] = np.inf, np.inf
+        learned = g[role[g] == L2_LEARNED]
+        np.subtract.at(left, owner[learned], 1)
+        np.maximum.at(T0c, owner[learned], hit[learned])
+        nxt = g[role[g] == L2_NEXT]
+        H[owner[nxt]] = hit[nxt]
+        now = (left == 0) & (T0 < 0)
+        T0[now] = T0c[now]
+        # record each lane at its wanted step once known, else at its last enclosed step
+        o, rl = owner[ids], role[ids]
+        want = np.where(rl == L2_LEARNED, T0[o], np.where(H[o] >= 0, H[o] - 1, -1))
+        target = np.where(want >= 0, np.minimum(want, valid_to), valid_to)
+        m = target - k
+        mm = np.maximum(m - 1, 0)
+        rec_lo[ids] = np.where(m == 0, X[0], Xs[mm, 0, cols])
+        rec_hi[ids] = np.where(m == 0, X[1], Xs[mm, 1, cols])
+        rec_step[ids] = target
+        dead = fb < nb
+        # lane r+1 must be enclosed at H - 1 exactly (a learned lane may stop early, (M))
+        bad[o[(rl == L2_NEXT) & (want >= 0) & (valid_to < want)]] = True
+        keep = ~((want >= 0) | dead) & ~bad[o]
+        ids = ids[keep]
+        X, T, E = Xs[-1][:, keep], T[:, keep], E[:, keep]
+        dl, dh, tl, cp, Nd = dl[keep], dh[keep], tl[keep], cp[keep], Nd[keep]
+        cr, fu, fd = cr[keep], fu[keep], fd[keep]
+        k += nb
+    back = np.empty(L, dtype=np.int64)
+    back[order] = np.arange(L)
+    return T0, H, bad, rec_lo[back], rec_hi[back], rec_step[back]
+
+
+def _l2_caps(s_lane, level, alpha, eta, N):
+    """Step caps of lanes: 1.2 x the placement estimate exp((N-1) eta t^A) tau/eta (at least
+    K2's bound rho tau/eta) + 100. They bound the loops only: a lane capped is undecided."""
+    return (1.2 * _predicted_steps(s_lane, level, alpha, eta, N)).astype(np.int64) + 100
+
+
+def decide_l2(insts):
+    """L2 from certified T0, T1 and enclosures at the two ends (the section above), one
+    float64 pass for the whole batch; an instance the pass leaves open goes to
+    certified_lane at 128, 256, 512 bits."""
+    from verify.checks.verdict import evaluators
+
+    bound_of = evaluators("L2")["l2_error_bound_ball"]
+    out = [None] * len(insts)
+    prep = []
+    for i, inst in enumerate(insts):
+        if not _hyp_l2(inst):
+            out[i] = Decision("N/A", True, note="hypotheses false (decided exactly)", method="exact")
+        else:
+            prep.append(_l2_prepare(i, inst, inst["depth"], bound_of))
+    if not prep:
+        return out
+    *lanes, pos = _l2_lanes(prep)
+    T0, H, bad, lo, hi, at = _l2_pass(*lanes, len(prep))
+    for m, p in enumerate(prep):
+        N = p["inst"]["depth"]
+        if bad[m]:
+            out[p["i"]] = _l2_certified(p, N)
+            continue
+        recs = {key: (arb(float(lo[j])), arb(float(hi[j])), int(at[j])) for key, j in pos[m].items()}
+        out[p["i"]] = _l2_verdict(p, N, int(T0[m]), None if H[m] < 0 else int(H[m]), recs, "screen")
+    return out
+
+
+def _num(x) -> arb:
+    """An input as an exact ball (arb of a float is exact; other numbers through ball)."""
+    return arb(x) if isinstance(x, float) else ball(x)
+
+
+def _l2_prepare(i, inst, N, bound_of):
+    """The instance's balls: the bound B (the claim's ball evaluator), eta, the learned
+    levels; whether T1 is finite (theta < s_{r+1}, exact) and lane r+1 increasing."""
+    from fractions import Fraction
+
+    s, r = inst["spectrum"], inst["r"]
+    with flint_ctx.workprec(PREC):
+        B = bound_of([_num(v) for v in s], r, _num(inst["eps"]), _num(inst["theta"]))
+    return {"i": i, "inst": inst, "B": B, "E": eta_ball(inst["eta_fraction"], s[0], N),
+            "levels": _learned_levels(inst, PREC), "finite": inst["theta"] < s[r],
+            "next_increasing": Fraction(inst["alpha"]) ** N < Fraction(s[r])}
+
+
+def _l2_lanes(prep):
+    """Lane arrays for :func:`_l2_pass`, and per instance {key: lane index} (("L", i) the
+    learned lane i, ("T", r) lane r+1, recorded at T1)."""
+    names = ("N", "t", "a", "el", "eh", "dl", "dh", "st", "own", "role", "lvl", "eta")
+    cols = {k: [] for k in names}
+    pos = []
+    for m, p in enumerate(prep):
+        inst = p["inst"]
+        N, s, r, a = inst["depth"], inst["spectrum"], inst["r"], inst["alpha"]
+        el, eh = float_bounds(p["E"])
+        eta_f = inst["eta_fraction"] / (N * s[0] ** (2 - 2 / N))
+        lanes = [(("L", i), s[i], float_bounds(p["levels"][i]), False, L2_LEARNED, (1 - inst["eps"]) * s[i])
+                 for i in range(r)]
+        if p["finite"]:
+            th = inst["theta"]
+            lanes.append((("T", r), s[r], (th, th), True, L2_NEXT, th))
+        here = {}
+        for key, t, (dlo, dhi), strict, role, lvl in lanes:
+            here[key] = len(cols["t"])
+            for name, v in zip(names, (N, t, a, el, eh, dlo, dhi, strict, m, role, lvl, eta_f)):
+                cols[name].append(v)
+        pos.append(here)
+    Nl, own, role = (np.array(cols[k], dtype=np.int64) for k in ("N", "own", "role"))
+    t, a, el, eh, dl, dh, lvl, eta = (np.array(cols[k], dtype=np.float64)
+                                      for k in ("t", "a", "el", "eh", "dl", "dh", "lvl", "eta"))
+    # a learned lane runs to T0: it takes the largest cap of its instance's learned lanes
+    est = np.zeros(t.shape[0], dtype=np.int64)
+    for N, g in depth_groups(Nl):
+        est[g] = _l2_caps(t[g], lvl[g], a[g], eta[g], N)
+    top = np.zeros((len(prep), 2), dtype=np.int64)
+    np.maximum.at(top, (own, role), est)
+    return Nl, t, a, el, eh, dl, dh, np.array(cols["st"], dtype=bool), own, role, top[own, role], pos
+
+
+def _l2_verdict(p, N, T0, H, recs, method):
+    """The decision from certified T0, H (None: T1 infinite) and the records {key: (lo, hi,
+    step)} (balls of x at a step): every error on [T0, T1] at most B proved is a PASS, one
+    error above B proved a certified FAIL (the section above)."""
+    inst, B = p["inst"], p["B"]
+    s, r = inst["spectrum"], inst["r"]
+    if p["finite"] and H - 1 < T0:
+        return Decision("N/A", True, note=f"the interval [T0, T1] is empty: T0 = {T0}, T1 = {H - 1}",
+                        method=method)
+    parts = []  # (upper ball, attained lower ball or None, estimate or None, what)
+    with flint_ctx.workprec(PREC):
+        for i in range(r):
+            lo, hi, at = recs[("L", i)]
+            S = _num(s[i])
+            up = S - lo**N  # the error at T0 is at most the error at step at <= T0
+            low = S - hi**N if at == T0 else None
+            parts.append((up, low, _mid(up if low is None else (up + low) / 2), f"lane {i + 1} at T0"))
+        if p["finite"]:  # lane r+1 at T1 bounds every lane j > r on [T0, T1]
+            lo, hi, _ = recs[("T", r)]
+            parts.append((hi**N, lo**N, _mid((hi**N + lo**N) / 2), f"lane {r + 1} at T1"))
+        elif p["next_increasing"]:  # sup over [T0, infinity) is s_{r+1}, approached
+            S = _num(s[r])
+            parts.append((S, S, _mid(S), f"lane {r + 1} (sup s_{r + 1}, T1 infinite)"))
+        else:  # every x_j^N <= alpha^N
+            parts.append((_num(inst["alpha"]) ** N, None, None, "lanes j > r (<= alpha^N)"))
+        over = [w for up, low, _, w in parts if low is not None and low > B]
+        held = all(up <= B for up, _, _, _ in parts)
+    b = _mid(B)
+    worst = max((e for _, _, e, _ in parts if e is not None), default=0.0)
+    slack = (b - worst) / max(abs(b), abs(worst), 1e-300)
+    note = f"T0 = {T0}, T1 = {'inf' if H is None else H - 1}"
+    ratio = worst / b if b > 0 else None
+    if over:
+        return Decision("FAIL", True, slack, ratio, method=method,
+                        note=f"error above the bound: {', '.join(over)}; {note}")
+    if held:
+        return Decision("PASS", True, slack, ratio, method=method, note=note)
+    return Decision("UNDECIDED", False, slack, method=method,
+                    note=f"an error's enclosure contains the bound; {note}")
+
+
+def _mpfr_ball(x):
+    from fractions import Fraction
+
+    num, den = x.as_integer_ratio()
+    return ball(Fraction(int(num), int(den)))
+
+
+def _l2_certified(p, N):
+    """The instance with certified_lane at 128, 256, 512 bits: hits of the learned levels
+    and of theta (strict), then the lanes' enclosures at T0 and T1 (caps twice the pass's)."""
+    from verify.certified import certified_lane
+
+    inst = p["inst"]
+    s, r, a, th = inst["spectrum"], inst["r"], inst["alpha"], inst["theta"]
+    eta_f = inst["eta_fraction"] / (N * s[0] ** (2 - 2 / N))
+    m = r + 1 if p["finite"] else r  # lane r+1 has a cap only when it crosses theta
+    caps = 2 * _l2_caps(np.array(s[:m]), np.array([(1 - inst["eps"]) * v for v in s[:r]] + [th] * (m - r)),
+                        np.full(m, a), np.full(m, eta_f), N)
+    cap0 = int(caps[:r].max())
+    for prec in ESCALATE:
+        E = eta_ball(inst["eta_fraction"], s[0], N, prec)
+        hits = [certified_lane(s[i], a, E, N, levels=[d], max_steps=cap0, prec=prec).hits[0]
+                for i, d in enumerate(_learned_levels(inst, prec))]
+        if any(h.status == "unreached" for h in hits):
+            return Decision("UNDECIDED", False, method=f"certified-{prec}",
+                            note=f"T0 not reached within {cap0} steps")
+        if any(h.status != "decided" for h in hits):
+            continue
+        T0, H = max(h.step for h in hits), None
+        if p["finite"]:
+            h = certified_lane(s[r], a, E, N, levels=[th], strict=True, max_steps=int(caps[r]),
+                               prec=prec).hits[0]
+            if h.status == "unreached":
+                return Decision("UNDECIDED", False, method=f"certified-{prec}",
+                                note=f"x_(r+1)^N <= theta for {int(caps[r])} steps: T1 not found")
+            if h.status != "decided":
+                continue
+            H = h.step
+        want = {("L", i): (i, T0) for i in range(r)}
+        if H is not None and H - 1 >= T0:
+            want[("T", r)] = (r, H - 1)
+        recs = {}
+        for key, (j, k) in want.items():
+            lane = certified_lane(s[j], a, E, N, max_steps=k, prec=prec, stop_when_settled=False)
+            if lane.lost or lane.steps != k:
+                break
+            recs[key] = (_mpfr_ball(lane.lo), _mpfr_ball(lane.hi), k)
+        else:
+            d = _l2_verdict(p, N, T0, H, recs, f"certified-{prec}")
+            if d.verdict != "UNDECIDED":
+                return d
+    return Decision("UNDECIDED", False, method="undecided", note="not decided at 512 bits")
+
+
 VOLUME = {
     "L1": VolumeSpec(draw_l1, decide_l1),
+    "L2": VolumeSpec(draw_l2, decide_l2),
     "L3": VolumeSpec(draw_l3, decide_l3, tightness="c*/(s_r/s_r+1)"),
 }
