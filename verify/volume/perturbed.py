@@ -604,3 +604,433 @@ VOLUME = {
     "P3": VolumeSpec(draw_p3, decide_p3),
     "P4": VolumeSpec(draw_p4, decide_p4),
 }
+
+
+# =======================================================================================
+# P1 and P5 with aligned noise
+#
+# With E = V diag(delta) V^T (``noise_kind`` "worst": delta = (-e, .., -e, e, .., e), or
+# "aligned": the instance's list ``noise``, max |delta_i| = e), Y = V diag(s + delta) V^T: its
+# eigenvalues are exactly t'_m = s_m + delta_m, with the eigenvectors v_m of W, and by R1
+# P(k) = V diag(x(t'_m, k)^N) V^T, x(t, k) the scalar lane of target t. So
+#   ||P(k) - Y_+||_2 = max_m |x(t'_m, k)^N - max(t'_m, 0)|                      (P1)
+#   ||P(k) - W_r||_2 = max(max_{m<=r} |x(t'_m, k)^N - s_m|, max_{m>r} x(t'_m, k)^N)  (P5)
+# (lanes with equal t' have equal trajectories, so P(k) does not depend on the choice of
+# eigenvectors of a repeated eigenvalue of Y). The claims' t_i are the t'_m sorted
+# descending; P1 pairs lane i with max(t_i, 0) (no s enters), P5 pairs lane m with s_m (its
+# eigenvector), and its T0~ and T1~ read the sorted t: T0~ over the r largest t', T1~ on the
+# (r+1)-th largest. With the spectrum, e and every delta_m on the 2^-24 grid (below 4 in
+# absolute value), every t'_m is exactly a float (checked with Fraction, _aligned_spectra).
+#
+# Lane values at every step from proved invariants (docs/numerics.md, "P1, P2, P5 at volume"),
+# each with its certificate decided on arb balls with the eta ball (_lane_kinds):
+#   "up"     0 < alpha^N < t, eta N t^A <= 1: x_k increases strictly and x_k^N < t for all k,
+#            so x_k^N is in [alpha^N, t) always and in [d, t) from the hitting step of d on;
+#   "above"  0 < t <= alpha^N, eta alpha^(N-2)((2N-1) alpha^N - (N-1) t) <= 1: phi is
+#            nondecreasing on [0, alpha] and maps [t^(1/N), alpha] into itself:
+#            x_k^N in [t, alpha^N];
+#   "nonpos" t <= 0, eta alpha^(N-2)(alpha^N - t) < 1: 0 < x_(k+1) < x_k for all k, so x_k^N
+#            in (0, alpha^N] and every lane of P1 with t <= 0 decreases and stays positive;
+# and, for P5's lanes below the (r+1)-th (target t_j <= t' = t_(r+1)), the comparison
+# x(t_j, k) <= x(t', k) for all k when phi_(t') is proved nondecreasing on [0, max(t'^(1/N),
+# alpha)] (eta N t'^A <= 1 if alpha^N < t', else the "above" certificate for t').
+# The hitting steps are certified (verify.volume.common.hitting_steps). Instead of enclosing
+# every lane step by step up to the steps the HP checks sample (verify.volume.flow.enclose_f64
+# costs 100-200 microseconds per step of a batch, 2-4 s per depth at 20 000 steps), each
+# lane's value there is the invariant's bracket: it holds at every step of the range, not
+# only at the HP check's checkpoints.
+
+P1_BUDGET = 10_000  # predicted steps per lane (the spec's STEP_BUDGET is 200 000), see draw_p1
+
+
+def _aligned_spectra(inst):
+    """(t' by W's eigenvector, t sorted descending, s descending) as floats when E is aligned
+    with W's eigenvectors ("worst" or "aligned") and every t'_m = s_m + delta_m is exactly a
+    float; None otherwise (random noise: Y's eigenvalues are not exactly known)."""
+    kind = inst.get("noise_kind")
+    s = sorted((Fraction(v) for v in inst["spectrum"]), reverse=True)
+    e = Fraction(inst["e"])
+    n = len(s)
+    if kind == "worst":
+        r = inst.get("r", 0)
+        delta = [-e] * r + [e] * (n - r)
+    elif kind == "aligned":
+        noise = inst.get("noise")
+        if noise is None or len(noise) != n:
+            return None
+        delta = [Fraction(x) for x in noise]
+        if max(abs(d) for d in delta) != e:
+            return None
+    else:
+        return None
+    exact = [a + b for a, b in zip(s, delta)]
+    tp = [float(q) for q in exact]
+    if any(Fraction(f) != q for f, q in zip(tp, exact)):
+        return None
+    return tp, sorted(tp, reverse=True), [float(v) for v in s]
+
+
+def _lane_kinds(t, alpha, E, N, prec):
+    """For each target in ``t`` (exact floats) the invariant its lane is proved to keep
+    ("up", "above", "nonpos", see the section comment), or None where the certificate is
+    not decided; the classification against alpha^N is exact (Fraction)."""
+    aN = Fraction(alpha) ** N
+    with flint_ctx.workprec(prec):
+        Al = ball(alpha)
+        aNb = Al**N
+        A = arb(fmpq(2 * N - 2, N))
+        pre = E * Al ** (N - 2)
+        kinds = []
+        for ti in t:
+            q, T = Fraction(ti), ball(ti)
+            if q > aN:
+                kinds.append("up" if E * N * T**A <= 1 else None)
+            elif q > 0:
+                kinds.append("above" if pre * ((2 * N - 1) * aNb - (N - 1) * T) <= 1 else None)
+            else:
+                kinds.append("nonpos" if pre * (aNb - T) < 1 else None)
+    return kinds
+
+
+def _bracket(kind, t, alpha, N):
+    """(lo, hi) balls with lo <= x_k^N <= hi at every step k, for a lane of the kind."""
+    T, aN = ball(t), ball(alpha) ** N
+    return {"up": (aN, T), "above": (T, aN), "nonpos": (arb(0), aN)}[kind]
+
+
+def _abs_range(lo, hi, y):
+    """Balls (low, up) with low <= |x - y| <= up for every x in [lo, hi] (lo, hi, y balls
+    containing the ends and y): up from the ends, low the gap when [lo, hi] lies on one side
+    of y, else 0."""
+    a, b = lo - y, hi - y
+    up = abs(a).max(abs(b))
+    if a > 0:
+        return a, up
+    if b < 0:
+        return -b, up
+    return arb(0), up
+
+
+def _eta_consistent(E, eta_text, eta_f, prec):
+    with flint_ctx.workprec(prec):
+        return E.overlaps(arb(eta_text, abs(eta_f) * 1e-90))
+
+
+# ---------------------------------------------------------------------------------------
+# P1 draws
+
+
+def _aligned_noise(rng, S, n, e, kind):
+    """delta (count, 4) per instance: worst (-e for the first r, +e after; r drawn) or
+    aligned (e u_m truncated to the 2^-24 grid, one entry +-e at a random position)."""
+    count = S.shape[0]
+    u = rng.uniform(-1.0, 1.0, (count, 4))
+    pos = rng.integers(0, 4, count)
+    sign = rng.integers(0, 2, count) * 2.0 - 1.0
+    r_raw = rng.integers(0, 5, count)
+    D = np.full((count, 4), np.nan)
+    R = np.minimum(r_raw, n)
+    for i in range(count):
+        k = int(n[i])
+        if kind[i]:
+            D[i, :k] = [-e[i] if m < R[i] else e[i] for m in range(k)]
+        else:
+            d = np.sign(u[i, :k]) * np.floor(np.abs(e[i] * u[i, :k]) / GRID) * GRID
+            d[int(pos[i]) % k] = sign[i] * e[i]
+            D[i, :k] = d
+    return D, R
+
+
+def _p1_eta_float(T, n, alpha, frac, N):
+    """Vectorized float64 eta = fraction x bounds.perturbed.p1_step_limit (placement only)."""
+    A = 2 - 2 / N
+    aN = alpha**N
+    rows = np.arange(T.shape[0])
+    t1, tn = T[:, 0], T[rows, n - 1]
+    b = 1 / (N * np.maximum(t1, aN) ** A)
+    with np.errstate(divide="ignore"):
+        pos = 1 / (alpha ** (N - 2) * (aN - np.minimum(tn, 0.0)))
+    return frac * np.where(tn <= 0, np.minimum(b, pos), b)
+
+
+def _p1_steps(T, n, alpha, frac, delta, N):
+    """Vectorized verify.specs.perturbed._p1_predicted_steps: the largest predicted steps to
+    t_i - delta t_1 over the lanes with t_i > 0."""
+    eta = _p1_eta_float(T, n, alpha, frac, N)
+    worst = np.zeros(T.shape[0])
+    for j in range(T.shape[1]):
+        on = (j < n) & (np.nan_to_num(T[:, j]) > 0)
+        if not on.any():
+            continue
+        tj = np.where(on, T[:, j], 1.0)
+        level = np.where(on, tj - delta * T[:, 0], 0.0)
+        worst = np.maximum(worst, np.where(on, _pred(tj, level, alpha, eta, N, tj), 0.0))
+    return worst
+
+
+def _vector_log_bisect(pred, lo, hi, iters=25):
+    """Vectorized verify.specs.params.log_bisect: the smallest x in [lo, hi] with pred(x)
+    (lo where pred(lo), hi where not pred(hi))."""
+    at_lo, at_hi = pred(lo), pred(hi)
+    a, b = np.log(lo), np.log(hi)
+    for _ in range(iters):
+        m = (a + b) / 2
+        ok = pred(np.exp(m))
+        b = np.where(ok, m, b)
+        a = np.where(ok, a, m)
+    return np.where(at_lo, lo, np.where(at_hi, np.exp(b), hi))
+
+
+def draw_p1(rng, count, *, budget=P1_BUDGET):
+    """P1 instances as verify/specs/perturbed.py ``_p1`` with the noise aligned with W's
+    eigenvectors: n in 1..4, depth 2..5, spectrum 0.2 + 1.8 u (the last one 0 if zero_tail,
+    n >= 2), e = e_frac s_1 / 2, noise "worst" (r in 0..n, r = n lowers every eigenvalue:
+    t_n < 0 with a zero tail) or "aligned" (a random delta on the grid with max |delta_m| = e),
+    one each half; eta_fraction in [0.05, 0.95], delta log-uniform in [1e-6, 1e-2], alpha
+    log-uniform between the budget floor and min(1, (t_1/2)^(1/N)); spectrum, e and delta on
+    the 2^-24 grid. One instance in eight has eta_fraction log-uniform in [0.05/30, 0.05]
+    (below the builder's range: K2's bound is within 2 % of K only for small eta)."""
+    n_all = rng.integers(1, 5, count)
+    N_all = rng.integers(2, 6, count)
+    raw = rng.uniform(0.0, 1.0, (count, 4))
+    zero_tail = rng.integers(0, 2, count)
+    seed = rng.integers(0, 2**31 - 1, count)
+    e_frac = rng.uniform(0.0, 1.0, count)
+    worst = rng.integers(0, 2, count)
+    alpha_u = rng.uniform(0.0, 1.0, count)
+    frac = rng.uniform(0.05, 0.95, count)
+    delta = np.exp(rng.uniform(math.log(1e-6), math.log(1e-2), count))
+    corner = rng.uniform(0.0, 1.0, count)
+    frac = np.where(corner < 0.125, 0.05 * 30.0 ** (-(corner / 0.125)), frac)
+    S = np.full((count, 4), np.nan)
+    for i in range(count):
+        k = int(n_all[i])
+        s = sorted((0.2 + 1.8 * v for v in raw[i, :k]), reverse=True)
+        if zero_tail[i] and k >= 2:
+            s[-1] = 0.0
+        S[i, :k] = _grid(np.array(s))
+    e = _grid(e_frac * 0.5 * S[:, 0])
+    D, R = _aligned_noise(rng, S, n_all, e, worst)
+    T = -np.sort(-(S + D), axis=1)  # descending, nan last
+    out = [None] * count
+    for N, idx in depth_groups(N_all):
+        Tn, nn, f, dl = T[idx], n_all[idx], frac[idx], delta[idx]
+        hi = np.minimum(1.0, (0.5 * Tn[:, 0]) ** (1 / N))
+        floor = np.minimum(hi, 1e-12 ** (1 / N))
+        lo = _vector_log_bisect(lambda a: _p1_steps(Tn, nn, a, f, dl, N) <= budget, floor, hi)
+        from verify.volume.lowrank import _log_interpolate
+
+        alpha = _log_interpolate(lo, hi, alpha_u[idx])
+        for j, i in enumerate(idx):
+            k = int(n_all[i])
+            inst = {"n": k, "depth": N, "spectrum": [float(v) for v in S[i, :k]],
+                    "seed": int(seed[i]), "e": float(e[i])}
+            if worst[i]:
+                inst.update({"noise_kind": "worst", "r": int(R[i])})
+            else:
+                inst.update({"noise_kind": "aligned", "noise": [float(v) for v in D[i, :k]]})
+            inst.update({"alpha": float(alpha[j]), "eta_fraction": float(frac[i]),
+                         "delta": float(delta[i])})
+            out[i] = inst
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# P1 decisions
+#
+# As check_p1: hypotheses (``p1_step_limit``, ``p1_hypothesis_failures``, t_1 > 0) and the
+# growing lanes (``p1_growing_lanes``) from the claim's mpmath evaluators at HYP_DPS, exact
+# for the float inputs (t_i, delta t_1 and alpha^N have at most 265 bits); eta's ball is
+# eta_fraction x ``p1_step_limit_ball`` and must contain that mpmath eta. Per growing lane:
+# K_i (certified hitting step of t_i - delta t_1, a ball level) - 1 < B_i =
+# ``k2_upper_real_ball`` (K_i <= ceil(B_i)), FAIL when K_i - 1 >= B_i or no hit by
+# floor(B_i) + 3; no overshoot above t_i + delta t_1 at any step ("up": x^N < t_i). Lanes with
+# t_i <= 0 decrease and stay positive at every step ("nonpos"). At K_end = max floor(B_i) + 2
+# (check_p1's end; 1000 without growing lanes) each lane is in its bracket (growing: [t_i -
+# delta t_1, t_i], K_i <= K_end; the others by their kind), so ||P(K_end) - Y_+||_2 lies
+# between the largest lower and the largest upper end of |bracket - max(t_i, 0)|
+# (``y_plus_eigenvalues_ball``); PASS when the upper end is <= ``p1_distance_bound_ball``,
+# FAIL when the lower end is above it. ratio = max K_i / ceil(B_i) (check_p1's).
+
+
+def _p1_hypotheses(inst, t):
+    """(failing hypotheses, growing lanes, eta as mpmath text, float eta) as check_p1 forms
+    them, at HYP_DPS digits (exact for the float inputs, see the section comment; eta =
+    eta_fraction x the step limit with eta_fraction <= 0.95 keeps the step conditions away
+    from ties)."""
+    import mpmath
+
+    from verify.checks.verdict import evaluators
+
+    N = inst["depth"]
+    ev = evaluators("P1")
+    with mpmath.workdps(max(HYP_DPS, 16 * N + 40)):
+        tm = [mpmath.mpf(x) for x in t]
+        a, f, dl = (mpmath.mpf(inst[k]) for k in ("alpha", "eta_fraction", "delta"))
+        eta = f * ev["p1_step_limit"](tm, a, N)
+        fails = list(ev["p1_hypothesis_failures"](tm, a, eta, N))
+        if tm[0] <= 0:
+            fails.append("t_1 > 0 (Y_+ = 0: nothing to learn; delta t_1 is no tolerance)")
+        growing = [] if fails else list(ev["p1_growing_lanes"](tm, a, N, dl))
+        return fails, growing, mpmath.nstr(eta, 100), float(eta)
+
+
+def _p1_balls(inst, t, growing, prec):
+    """eta's ball, the growing lanes' levels t_i - delta t_1 and K2 bounds B_i, the distance
+    bound and the balls of max(t_i, 0), at ``prec`` bits; None when the enclosures do not
+    decide the bounds' cases."""
+    from verify.checks.verdict import evaluators
+
+    ev = evaluators("P1")
+    N = inst["depth"]
+    with flint_ctx.workprec(prec):
+        T = [ball(x) for x in t]
+        Al, Dl = ball(inst["alpha"]), ball(inst["delta"])
+        try:
+            E = ball(inst["eta_fraction"]) * ev["p1_step_limit_ball"](T, Al, N)
+            levels = [T[i] - Dl * T[0] for i in growing]
+            Bs = [ev["k2_upper_real_ball"](T[i], d, Al, E, N) for i, d in zip(growing, levels)]
+            bound = ev["p1_distance_bound_ball"](T, Al, N, Dl)
+            yplus = ev["y_plus_eigenvalues_ball"](T)
+        except ValueError:
+            return None
+    return {"E": E, "levels": levels, "B": Bs, "bound": bound, "yplus": yplus}
+
+
+def _p1_prepare(inst):
+    """A Decision (nothing to simulate) or the lane data of one instance."""
+    sp = _aligned_spectra(inst)
+    if sp is None:
+        return Decision("UNDECIDED", False, method="undecided",
+                        note="Y's eigenvalues are not exactly known floats (noise_kind not "
+                             "'worst' or 'aligned', or off the grid)")
+    t = sp[1]
+    fails, growing, eta_text, eta_f = _p1_hypotheses(inst, t)
+    if fails:
+        return Decision("N/A", True, method="exact",
+                        note="hypotheses false (decided exactly): " + "; ".join(fails))
+    bl, prec = first_enclosed(lambda p: _p1_balls(inst, t, growing, p))
+    if bl is None:
+        return Decision("UNDECIDED", False, method="undecided",
+                        note="the bounds' cases are not decided at 512 bits")
+    if not _eta_consistent(bl["E"], eta_text, eta_f, prec):
+        return Decision("FAIL", True, -1.0, method="arb",
+                        note="the eta ball (p1_step_limit_ball) does not contain the mpmath eta "
+                             "(p1_step_limit): the evaluators disagree")
+    kinds = _lane_kinds(t, inst["alpha"], bl["E"], inst["depth"], prec)
+    bad = [i + 1 for i, k in enumerate(kinds) if k is None or (i in growing and k != "up")]
+    if bad:
+        return Decision("UNDECIDED", False, method="undecided",
+                        note=f"lanes {bad}: the invariant's certificate is not decided")
+    return {"t": t, "growing": growing, "kinds": kinds, "prec": prec, **bl}
+
+
+def decide_p1(insts):
+    """check_p1's conclusions on aligned noise, certified (the section comment above)."""
+    from verify.volume.flow import _groups
+    from verify.volume.lowrank import _hi
+
+    out = [None] * len(insts)
+    for N, idx in _groups(insts).items():
+        ready = []
+        for i in idx:
+            p = _p1_prepare(insts[i])
+            if isinstance(p, Decision):
+                out[i] = p
+            else:
+                p["caps"] = [int(math.floor(_hi(B))) + 3 for B in p["B"]]
+                ready.append((i, p))
+        flat = [(i, p, j) for i, p in ready for j in range(len(p["growing"]))]
+        steps = hitting_steps([p["t"][p["growing"][j]] for _, p, j in flat],
+                              [insts[i]["alpha"] for i, _, _ in flat], [p["E"] for _, p, _ in flat],
+                              N, [p["levels"][j] for _, p, j in flat],
+                              caps=[p["caps"][j] for _, p, j in flat])
+        got = {}
+        for (i, _, _), km in zip(flat, steps):
+            got.setdefault(i, []).append(km)
+        for i, p in ready:
+            out[i] = _p1_verdict(insts[i], p, got.get(i, []))
+    return out
+
+
+def _p1_k2_part(Ks, Bs):
+    """True / False / None (undecided): K_i - 1 < B_i for every growing lane."""
+    res = True
+    for K, B in zip(Ks, Bs):
+        if arb(K - 1) >= B:
+            return False
+        if not arb(K - 1) < B:
+            res = None
+    return res
+
+
+def _p1_distance(inst, p, Ks, prec, bl):
+    """(low, up) balls of ||P(K_end) - Y_+||_2 from the lanes' brackets (K_i <= K_end)."""
+    N, t = inst["depth"], p["t"]
+    lows, ups = [], []
+    with flint_ctx.workprec(prec):
+        growing = dict(zip(p["growing"], bl["levels"]))
+        for i, (ti, kind) in enumerate(zip(t, p["kinds"])):
+            lo, hi = (growing[i], ball(ti)) if i in growing else _bracket(kind, ti, inst["alpha"], N)
+            a, b = _abs_range(lo, hi, bl["yplus"][i])
+            lows.append(a)
+            ups.append(b)
+        low, up = lows[0], ups[0]
+        for a, b in zip(lows[1:], ups[1:]):
+            low, up = low.max(a), up.max(b)
+    return low, up
+
+
+def _p1_verdict(inst, p, steps):
+    from verify.volume.lowrank import _mid, _worse
+
+    Ks = [k for k, _ in steps]
+    method = next((m for _, m in steps if m != "screen"), "screen")
+    if UNDECIDED_STEP in Ks:
+        return Decision("UNDECIDED", False, note="a hitting step not decided at 512 bits", method=method)
+    for j, K in enumerate(Ks):
+        if K is None:  # not hit by floor(B) + 3 > ceil(B): K > ceil(B), certified
+            return Decision("FAIL", True, -1.0, method=method,
+                            note=f"lane {p['growing'][j] + 1}: t - delta t_1 not reached within "
+                                 f"{p['caps'][j]} steps (> the K2 bound)")
+    bl, used = p, p["prec"]
+    v_k2, v_dist = _p1_k2_part(Ks, bl["B"]), None
+    low, up = _p1_distance(inst, p, Ks, used, bl)
+    v_dist = True if up <= bl["bound"] else False if low > bl["bound"] else None
+    for prec in ESCALATE:
+        if v_k2 is not None and v_dist is not None:
+            break
+        if prec <= used:
+            continue
+        nb = _p1_balls(inst, p["t"], p["growing"], prec)
+        if nb is None:
+            continue
+        used = prec
+        if v_k2 is None:
+            v_k2 = _p1_k2_part(Ks, nb["B"])
+        if v_dist is None:
+            low, up = _p1_distance(inst, p, Ks, prec, nb)
+            v_dist = True if up <= nb["bound"] else False if low > nb["bound"] else None
+        bl = {**bl, "B": nb["B"], "bound": nb["bound"]}
+    verdict = _worse(*("PASS" if v else "UNDECIDED" if v is None else "FAIL" for v in (v_k2, v_dist)))
+    slacks = [(_mid(B) - (K - 1)) / max(abs(_mid(B)), 1.0) for K, B in zip(Ks, bl["B"])]
+    bm, um = _mid(bl["bound"]), _mid(up)
+    slacks.append((bm - um) / max(abs(bm), abs(um), 1e-300))
+    ratios = [K / math.ceil(_mid(B)) for K, B in zip(Ks, bl["B"]) if math.ceil(_mid(B)) > 0]
+    ends = [int(B.floor().unique_fmpz() if B.floor().unique_fmpz() is not None
+                else math.floor(float(B.upper().mid().str(20, radius=False)))) + 2 for B in bl["B"]]
+    K_end = max(ends, default=1000)
+    notes = []
+    if v_k2 is False:
+        notes.append("K_i > ceil(K2 bound) on some lane")
+    if v_dist is False:
+        notes.append("||P(K_end) - Y_+||_2 > the distance bound")
+    if verdict == "UNDECIDED":
+        notes.append("a bound's enclosure contains the observed value")
+    notes.append(f"K = {Ks}, K_end = {K_end}, ||P(K_end) - Y_+||_2 in [{_mid(low):.6g}, {um:.6g}]")
+    meth = method if used == p["prec"] or used == PREC else f"{method}+arb-{used}"
+    return Decision(verdict, verdict != "UNDECIDED", min(slacks), max(ratios) if ratios else None,
+                    note="; ".join(notes), method=meth)
+
+
+VOLUME["P1"] = VolumeSpec(draw_p1, decide_p1)
