@@ -320,6 +320,24 @@ def _pred(t, level, alpha, eta, N, rate):
     return out
 
 
+def _pred_many(parts, alpha, eta, N):
+    """[_pred(t, level, alpha, eta, N, rate) for (t, level, rate) in parts] with one float64
+    flow-time call for all of them (its cost is mostly numpy's per-call overhead)."""
+    from verify.fasttau import tau as placement_time  # float64, only to place instances
+
+    A = 2 - 2 / N
+    aN = alpha**N
+    m = aN.shape[0]
+    t, level, rate = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    a, h = np.tile(aN, len(parts)), np.tile(eta, len(parts))
+    out = np.zeros_like(t)
+    ok = (a < level) & (level < t)
+    if ok.any():
+        out[ok] = (np.exp((N - 1) * h[ok] * np.maximum(rate[ok], 0.0) ** A)
+                   * placement_time(t[ok], a[ok], level[ok], N) / h[ok])
+    return [out[k * m:(k + 1) * m] for k in range(len(parts))]
+
+
 def _p4_steps(S, R, e, eps, theta, alpha, frac, N):
     """Vectorized verify.specs.perturbed._p4_predicted_steps, the max of its three parts.
     S: (m, 4) spectra padded with nan, R: ranks."""
@@ -640,7 +658,11 @@ VOLUME = {
 # lane's value there is the invariant's bracket: it holds at every step of the range, not
 # only at the HP check's checkpoints.
 
-P1_BUDGET = 10_000  # predicted steps per lane (the spec's STEP_BUDGET is 200 000), see draw_p1
+# predicted steps per lane (the spec's STEP_BUDGET is 200 000; P3 and P4 at volume use 20 000):
+# half of P3/P4's, so that 1000 instances take about 3 s on one core (only the lower end of
+# alpha's range moves)
+P1_BUDGET = 10_000
+P5_BUDGET = 10_000
 
 
 def _aligned_spectra(inst):
@@ -720,16 +742,14 @@ def _eta_consistent(E, eta_text, eta_f, prec):
 # P1 draws
 
 
-def _aligned_noise(rng, S, n, e, kind):
-    """delta (count, 4) per instance: worst (-e for the first r, +e after; r drawn) or
-    aligned (e u_m truncated to the 2^-24 grid, one entry +-e at a random position)."""
-    count = S.shape[0]
+def _aligned_noise(rng, n, e, kind, R):
+    """delta (count, 4) per instance: worst (-e for the first R, +e after) or aligned (e u_m
+    truncated to the 2^-24 grid, one entry +-e at a random position), padded with nan."""
+    count = n.shape[0]
     u = rng.uniform(-1.0, 1.0, (count, 4))
     pos = rng.integers(0, 4, count)
     sign = rng.integers(0, 2, count) * 2.0 - 1.0
-    r_raw = rng.integers(0, 5, count)
     D = np.full((count, 4), np.nan)
-    R = np.minimum(r_raw, n)
     for i in range(count):
         k = int(n[i])
         if kind[i]:
@@ -738,7 +758,7 @@ def _aligned_noise(rng, S, n, e, kind):
             d = np.sign(u[i, :k]) * np.floor(np.abs(e[i] * u[i, :k]) / GRID) * GRID
             d[int(pos[i]) % k] = sign[i] * e[i]
             D[i, :k] = d
-    return D, R
+    return D
 
 
 def _p1_eta_float(T, n, alpha, frac, N):
@@ -757,20 +777,19 @@ def _p1_steps(T, n, alpha, frac, delta, N):
     """Vectorized verify.specs.perturbed._p1_predicted_steps: the largest predicted steps to
     t_i - delta t_1 over the lanes with t_i > 0."""
     eta = _p1_eta_float(T, n, alpha, frac, N)
-    worst = np.zeros(T.shape[0])
+    parts = []
     for j in range(T.shape[1]):
         on = (j < n) & (np.nan_to_num(T[:, j]) > 0)
-        if not on.any():
-            continue
         tj = np.where(on, T[:, j], 1.0)
-        level = np.where(on, tj - delta * T[:, 0], 0.0)
-        worst = np.maximum(worst, np.where(on, _pred(tj, level, alpha, eta, N, tj), 0.0))
-    return worst
+        parts.append((tj, np.where(on, tj - delta * T[:, 0], 0.0), tj))  # level 0: no steps
+    return np.maximum.reduce(_pred_many(parts, alpha, eta, N))
 
 
-def _vector_log_bisect(pred, lo, hi, iters=25):
+def _vector_log_bisect(pred, lo, hi, iters=16):
     """Vectorized verify.specs.params.log_bisect: the smallest x in [lo, hi] with pred(x)
-    (lo where pred(lo), hi where not pred(hi))."""
+    (lo where pred(lo), hi where not pred(hi)), to 2^-16 of log(hi/lo) (the spec bisects 40
+    times; the placement moves by less than 0.03 % in log alpha, and the returned point
+    satisfies pred whenever any point does)."""
     at_lo, at_hi = pred(lo), pred(hi)
     a, b = np.log(lo), np.log(hi)
     for _ in range(iters):
@@ -797,6 +816,7 @@ def draw_p1(rng, count, *, budget=P1_BUDGET):
     seed = rng.integers(0, 2**31 - 1, count)
     e_frac = rng.uniform(0.0, 1.0, count)
     worst = rng.integers(0, 2, count)
+    r_raw = rng.integers(0, 5, count)
     alpha_u = rng.uniform(0.0, 1.0, count)
     frac = rng.uniform(0.05, 0.95, count)
     delta = np.exp(rng.uniform(math.log(1e-6), math.log(1e-2), count))
@@ -810,7 +830,8 @@ def draw_p1(rng, count, *, budget=P1_BUDGET):
             s[-1] = 0.0
         S[i, :k] = _grid(np.array(s))
     e = _grid(e_frac * 0.5 * S[:, 0])
-    D, R = _aligned_noise(rng, S, n_all, e, worst)
+    R = np.minimum(r_raw, n_all)
+    D = _aligned_noise(rng, n_all, e, worst, R)
     T = -np.sort(-(S + D), axis=1)  # descending, nan last
     out = [None] * count
     for N, idx in depth_groups(N_all):
@@ -1033,4 +1054,368 @@ def _p1_verdict(inst, p, steps):
                     note="; ".join(notes), method=meth)
 
 
+
+# ---------------------------------------------------------------------------------------
+# P5 draws: verify/specs/perturbed.py ``_build_p45`` with nonempty = True, the noise aligned
+
+
+def _p45_steps(S, T, R, e, eps, theta, alpha, frac, N):
+    """Vectorized verify.specs.perturbed._p4_predicted_steps for any spectrum T of Y (sorted,
+    padded with nan): the max of Y's T0~ estimate, the W-only one (lanes s_i - e at rate
+    s_i + e) and the theta crossing of s_{r+1} + e (``_p4_steps`` is the case T = s -+ e)."""
+    m = S.shape[0]
+    rows = np.arange(m)
+    n = np.sum(~np.isnan(S), axis=1)
+    s1, s_next, s_n = S[:, 0], S[rows, R], S[rows, n - 1]
+    eta = frac * _p4_step_limit_float(s1, s_next, s_n, T[:, 0], T[rows, n - 1], e, alpha, N)
+    A = 2 - 2 / N
+    zero = np.zeros(m)
+    parts, factors = [], []
+    for j in range(3):
+        on = j < R
+        tj = np.where(on, T[:, j], 1.0)
+        parts.append((tj, np.where(on, (1 - eps) * tj, 0.0), tj))  # level 0: no steps
+        sj = np.where(on, S[:, j], 1.0)
+        lj = sj - e
+        # the W-only lane s_j - e at rate s_j + e (its flow time is Y's for the Weyl-extremal
+        # noise, where the second tau is skipped: level 0)
+        new = on & (lj != tj)
+        parts.append((np.where(new, lj, 1.0), np.where(new, (1 - eps) * lj, 0.0), np.where(new, lj, 1.0)))
+        factors.append((on, new, np.exp((N - 1) * eta * ((sj + e) ** A - np.maximum(lj, 0.0) ** A))))
+    tp = s_next + e
+    parts.append((tp, np.where(theta < tp, np.minimum(theta, 0.5 * tp), 0.0), tp))
+    got = _pred_many(parts, alpha, eta, N)
+    best = got[-1]
+    for j, (on, new, f) in enumerate(factors):
+        y = got[2 * j]
+        w = np.where(new, got[2 * j + 1], y) * f
+        best = np.maximum(best, np.where(on, np.maximum(y, w), zero))
+    return best
+
+
+def _p45_alpha_range(S, T, R, e, eps, theta, frac, N, *, budget):
+    """(lo, hi) of alpha as ``_build_p45``'s ``limits`` (see _p4_alpha_range), any T."""
+    sr = S[np.arange(S.shape[0]), R - 1]
+    hi = np.minimum(theta * (1 - 1e-9), 0.5 * (1 - eps) * (sr - e)) ** (1 / N)
+    floor = np.minimum(hi, 1e-12 ** (1 / N))
+    lo = _vector_log_bisect(lambda a: _p45_steps(S, T, R, e, eps, theta, a, frac, N) <= budget,
+                            floor, hi)
+    return lo, hi
+
+
+def _p5_condition(S, T, R, e, eps, theta, alpha, frac, N):
+    """Vectorized float64 verify.specs.perturbed._p4_condition_float: P4's UB0~ <= LB1~ with
+    Y's bounds (placement only: P4's bounds are not P5's bound under test)."""
+    from verify.fasttau import tau as placement_time
+
+    m = S.shape[0]
+    rows = np.arange(m)
+    n = np.sum(~np.isnan(S), axis=1)
+    eta = frac * _p4_step_limit_float(S[:, 0], S[rows, R], S[rows, n - 1], T[:, 0],
+                                      T[rows, n - 1], e, alpha, N)
+    A = 2 - 2 / N
+    aN = alpha**N
+    ub = np.zeros(m)
+    for j in range(3):
+        tj = np.where(j < R, T[:, j], 1.0)
+        level = (1 - eps) * tj
+        ok = (j < R) & (aN < level) & (level < tj)
+        if ok.any():
+            v = np.zeros(m)
+            v[ok] = ((1 + eta[ok] * tj[ok] ** A) ** (N - 1)
+                     * placement_time(tj[ok], aN[ok], level[ok], N) / eta[ok])
+            ub = np.maximum(ub, v)
+    tp = S[rows, R] + e
+    thp = np.minimum(theta, tp * (N - 1) / (2 * N - 1))
+    inf = theta >= tp
+    L = np.zeros(m)
+    ok = ~inf & (thp > aN)
+    if ok.any():
+        L[ok] = placement_time(tp[ok], aN[ok], thp[ok], N) / eta[ok]
+    return inf | (np.ceil(ub) <= np.maximum(np.ceil(L) - 1, 0))
+
+
+def draw_p5(rng, count, *, budget=P5_BUDGET):
+    """P5 instances as verify/specs/perturbed.py ``_build_p45`` with nonempty = True and the
+    noise aligned with W's eigenvectors: the raw ranges of :func:`draw_p4`, the noise
+    "worst" (the Weyl-extremal E of rank split r) or "aligned" (a random delta on the grid,
+    max |delta_m| = e), one each half; alpha's upper end lowered to where the predicted P4
+    condition UB0~ <= LB1~ still holds (/1.001), and where it fails at the budget floor theta
+    raised to s_{r+1} + e (T1~ infinite). e <= (s_r - s_{r+1})/4: the r largest t'_m are
+    those of m <= r."""
+    from verify.volume.lowrank import _log_interpolate
+
+    n_all = rng.integers(2, 5, count)
+    N_all = rng.integers(2, 6, count)
+    r_raw = rng.integers(1, 4, count)
+    head = rng.uniform(0.5, 2.0, (count, 3))
+    tail = rng.uniform(0.0, 1.0, (count, 3))
+    tail_scale = rng.uniform(0.0, 0.3, count)
+    zero_tail = rng.integers(0, 2, count)
+    seed = rng.integers(0, 2**31 - 1, count)
+    e_frac = rng.uniform(0.0, 1.0, count)
+    worst = rng.integers(0, 2, count)
+    eps = np.exp(rng.uniform(math.log(1e-6), math.log(0.3), count))
+    theta_u = rng.uniform(0.0, 1.0, count)
+    alpha_u = rng.uniform(0.0, 1.0, count)
+    frac = rng.uniform(0.05, 0.95, count)
+    S = np.full((count, 4), np.nan)
+    R = np.minimum(r_raw, n_all - 1)
+    for i in range(count):
+        n, r = int(n_all[i]), int(R[i])
+        hs = sorted(head[i, :r], reverse=True)
+        sr = hs[-1]
+        tl = sorted((v * tail_scale[i] * sr for v in tail[i, : n - r]), reverse=True)
+        if zero_tail[i]:
+            tl[-1] = 0.0
+        S[i, :n] = _grid(np.array(hs + tl))
+    rows = np.arange(count)
+    sr, s_next = S[rows, R - 1], S[rows, R]
+    e = _grid(e_frac * 0.25 * (sr - s_next))
+    D = _aligned_noise(rng, n_all, e, worst, R)
+    T = -np.sort(-(S + D), axis=1)
+    theta = np.maximum(s_next + e, 1e-3 * sr) * 10 ** (2 * theta_u - 1.5)
+    out = [None] * count
+    for N, idx in depth_groups(N_all):
+        Sg, Tg, Rg, eg, epsg, fg = S[idx], T[idx], R[idx], e[idx], eps[idx], frac[idx]
+        th = theta[idx].copy()
+        lo, hi = _p45_alpha_range(Sg, Tg, Rg, eg, epsg, th, fg, N, budget=budget)
+        holds = _p5_condition(Sg, Tg, Rg, eg, epsg, th, lo, fg, N)
+        if holds.any():
+            k = np.flatnonzero(holds)
+            top = _vector_log_bisect(
+                lambda a: ~_p5_condition(Sg[k], Tg[k], Rg[k], eg[k], epsg[k], th[k], a, fg[k], N),
+                lo[k], hi[k]) / 1.001
+            hi[k] = np.maximum(top, lo[k])
+        if (~holds).any():
+            k = np.flatnonzero(~holds)
+            th[k] = np.maximum(th[k], Sg[k, Rg[k]] + eg[k])
+            lo[k], hi[k] = _p45_alpha_range(Sg[k], Tg[k], Rg[k], eg[k], epsg[k], th[k], fg[k], N,
+                                            budget=budget)
+        alpha = _log_interpolate(lo, hi, alpha_u[idx])
+        for j, i in enumerate(idx):
+            n = int(n_all[i])
+            inst = {"n": n, "depth": N, "spectrum": [float(v) for v in S[i, :n]], "r": int(R[i]),
+                    "seed": int(seed[i]), "e": float(e[i])}
+            if worst[i]:
+                inst["noise_kind"] = "worst"
+            else:
+                inst.update({"noise_kind": "aligned", "noise": [float(v) for v in D[i, :n]]})
+            inst.update({"eps": float(eps[i]), "theta": float(th[j]), "alpha": float(alpha[j]),
+                         "eta_fraction": float(frac[i])})
+            out[i] = inst
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# P5 decisions
+#
+# As check_p5: hypotheses ``p4_hypothesis_failures`` (Weyl consistency with weyl_tol 0: the
+# t'_m are exact) at HYP_DPS with eta = eta_fraction x ``p4_step_limit`` (P5's evaluators);
+# eta's ball eta_fraction x ``p4_step_limit_ball`` must contain it. T0~ = the largest
+# certified hitting step of (1-eps) t_i over the r largest t (a ball level), within check_p5's
+# horizon 2 floor(UB0~) + 10 (UB0~ from P4's ``p4_bounds_real_ball``, as check_p5 takes it
+# from P4's evaluators), UNDECIDED beyond it. The interval is nonempty iff lane r+1 (the
+# (r+1)-th largest t) has x^N <= theta at every step k <= T0~ (a certified strict hitting step
+# of theta above T0~, or none within T0~ steps); empty is N/A, as check_p5. For k in
+# [T0~, T1~] every lane is in a bracket (section comment): the top lanes in [(1-eps) t, t],
+# lane r+1 in its kind's bracket capped at theta (x^N <= theta up to T1~ by the definition of
+# T1~), the lanes below it capped at theta too when the comparison with lane r+1 is
+# certified. The error ||P(k) - W_r||_2 then lies, at every such k, between the largest lower
+# and the largest upper end over the lanes (|bracket - s_m| for m <= r, the bracket for m > r):
+# PASS when the upper end is <= ``p5_error_bound_ball``, FAIL when the lower end is above it.
+# ratio = lower end / bound (a lower bound of check_p5's observed max error / bound).
+
+
+def _p5_hypotheses(inst, t):
+    import mpmath
+
+    from verify.checks.verdict import evaluators
+
+    N, r = inst["depth"], inst["r"]
+    ev = evaluators("P5")
+    with mpmath.workdps(max(HYP_DPS, 16 * N + 40)):
+        s = [mpmath.mpf(v) for v in sorted(inst["spectrum"], reverse=True)]
+        tm = [mpmath.mpf(x) for x in t]
+        e, eps, theta, a, f = (mpmath.mpf(inst[k]) for k in ("e", "eps", "theta", "alpha", "eta_fraction"))
+        eta = f * ev["p4_step_limit"](tm, s, r, e, a, N)
+        fails = list(ev["p4_hypothesis_failures"](tm, s, r, e, eps, theta, a, eta, N))
+        return fails, mpmath.nstr(eta, 100), float(eta)
+
+
+def _p5_balls(inst, t, s, prec):
+    """eta's ball, P5's bound, the learned levels (1-eps) t_i (i <= r) and P4's UB0~ (the
+    horizon), at ``prec`` bits; None when the enclosures do not decide the bounds' cases."""
+    from verify.checks.verdict import evaluators
+
+    ev = evaluators("P5")
+    N, r = inst["depth"], inst["r"]
+    with flint_ctx.workprec(prec):
+        T, S = [ball(x) for x in t], [ball(v) for v in s]
+        Eb, Ep, Th, Al = (ball(inst[k]) for k in ("e", "eps", "theta", "alpha"))
+        try:
+            E = ball(inst["eta_fraction"]) * ev["p4_step_limit_ball"](T, S, r, Eb, Al, N)
+            bound = ev["p5_error_bound_ball"](S, r, Eb, Ep, Th)
+            ub0 = evaluators("P4")["p4_bounds_real_ball"](T, S, r, Eb, Ep, Th, Al, E, N)[0]
+        except ValueError:
+            return None
+        levels = [(1 - Ep) * T[i] for i in range(r)]
+    return {"E": E, "bound": bound, "levels": levels, "ub0": ub0}
+
+
+def _p5_prepare(inst):
+    from verify.volume.lowrank import _hi
+
+    sp = _aligned_spectra(inst)
+    if sp is None:
+        return Decision("UNDECIDED", False, method="undecided",
+                        note="Y's eigenvalues are not exactly known floats (noise_kind not "
+                             "'worst' or 'aligned', or off the grid)")
+    tp, t, s = sp
+    fails, eta_text, eta_f = _p5_hypotheses(inst, t)
+    if fails:
+        return Decision("N/A", True, method="exact",
+                        note="hypotheses false (decided exactly): " + "; ".join(fails))
+    bl, prec = first_enclosed(lambda p: _p5_balls(inst, t, s, p))
+    if bl is None:
+        return Decision("UNDECIDED", False, method="undecided",
+                        note="the bounds' cases are not decided at 512 bits")
+    if not _eta_consistent(bl["E"], eta_text, eta_f, prec):
+        return Decision("FAIL", True, -1.0, method="arb",
+                        note="the eta ball (p4_step_limit_ball) does not contain the mpmath eta "
+                             "(p4_step_limit): the evaluators disagree")
+    r, N = inst["r"], inst["depth"]
+    kinds = _lane_kinds(t, inst["alpha"], bl["E"], N, prec)
+    if any(k is None for k in kinds) or any(k != "up" for k in kinds[:r]):
+        return Decision("UNDECIDED", False, method="undecided",
+                        note="a lane's invariant certificate is not decided")
+    # lane r+1's map nondecreasing on [0, max(t_(r+1)^(1/N), alpha)]: the lanes below it
+    # stay below it (the comparison of the section comment)
+    with flint_ctx.workprec(prec):
+        Al, T1 = ball(inst["alpha"]), ball(t[r])
+        if kinds[r] == "up":
+            compare = True  # its certificate eta N t^A <= 1 is the one needed
+        else:
+            compare = bool(bl["E"] * Al ** (N - 2) * ((2 * N - 1) * Al**N - (N - 1) * T1) <= 1)
+    return {"tp": tp, "t": t, "s": s, "kinds": kinds, "compare": compare, "prec": prec,
+            "cap": 2 * int(math.floor(_hi(bl["ub0"]))) + 10, **bl}
+
+
+def decide_p5(insts):
+    """check_p5's conclusion on aligned noise, for every k in [T0~, T1~] (section comment)."""
+    from verify.volume.flow import _groups
+
+    out = [None] * len(insts)
+    for N, idx in _groups(insts).items():
+        ready = []
+        for i in idx:
+            p = _p5_prepare(insts[i])
+            if isinstance(p, Decision):
+                out[i] = p
+            else:
+                ready.append((i, p))
+        flat = [(i, p, j) for i, p in ready for j in range(insts[i]["r"])]
+        steps = hitting_steps([p["t"][j] for _, p, j in flat], [insts[i]["alpha"] for i, _, _ in flat],
+                              [p["E"] for _, p, _ in flat], N, [p["levels"][j] for _, p, j in flat],
+                              caps=[p["cap"] for _, p, _ in flat])
+        got = {}
+        for (i, _, _), km in zip(flat, steps):
+            got.setdefault(i, []).append(km)
+        live = []
+        for i, p in ready:
+            ks = [k for k, _ in got[i]]
+            p["method"] = next((m for _, m in got[i] if m != "screen"), "screen")
+            if UNDECIDED_STEP in ks:
+                out[i] = Decision("UNDECIDED", False, note="a learning step not decided at 512 bits",
+                                  method=p["method"])
+            elif any(k is None for k in ks):
+                out[i] = Decision("UNDECIDED", False, method=p["method"],
+                                  note=f"T0~ not reached within the horizon {p['cap']}")
+            else:
+                p["T0"] = max(ks)
+                live.append((i, p))
+        # lane r+1 crosses theta only if it is an "up" lane (the others keep x^N <= alpha^N
+        # <= theta, a hypothesis) with theta below its target
+        run = [(i, p) for i, p in live
+               if p["kinds"][insts[i]["r"]] == "up" and Fraction(insts[i]["theta"]) < Fraction(p["t"][insts[i]["r"]])]
+        cross = hitting_steps([p["t"][insts[i]["r"]] for i, p in run],
+                              [insts[i]["alpha"] for i, _ in run], [p["E"] for _, p in run], N,
+                              [insts[i]["theta"] for i, _ in run], caps=[p["T0"] for _, p in run],
+                              strict=True)
+        hits = {i: hm for (i, _), hm in zip(run, cross)}
+        for i, p in live:
+            H, m = hits.get(i, (None, "screen"))
+            if m != "screen" and p["method"] == "screen":
+                p["method"] = m
+            out[i] = _p5_verdict(insts[i], p, H)
+    return out
+
+
+def _p5_error(inst, p, prec, bound):
+    """(low, up) balls of ||P(k) - W_r||_2 valid at every k in [T0~, T1~]."""
+    N, r = inst["depth"], inst["r"]
+    tp, t, s = p["tp"], p["t"], p["s"]
+    order = sorted(range(len(tp)), key=lambda m: -tp[m])  # stable: ties keep W's order
+    top, nxt = set(order[:r]), order[r]
+    kind = dict(zip(t, p["kinds"]))  # equal targets, equal lanes
+    lows, ups = [], []
+    with flint_ctx.workprec(prec):
+        Ep, Th = ball(inst["eps"]), ball(inst["theta"])
+        for m, tm in enumerate(tp):
+            if m in top:
+                lo, hi = (1 - Ep) * ball(tm), ball(tm)
+            else:
+                lo, hi = _bracket(kind[tm], tm, inst["alpha"], N)
+                if m == nxt or p["compare"]:
+                    hi = hi.min(Th)
+            if m < r:
+                a, b = _abs_range(lo, hi, ball(s[m]))
+            else:
+                a, b = lo, hi
+            lows.append(a)
+            ups.append(b)
+        low, up = lows[0], ups[0]
+        for a, b in zip(lows[1:], ups[1:]):
+            low, up = low.max(a), up.max(b)
+    return low, up
+
+
+def _p5_verdict(inst, p, H):
+    from verify.volume.lowrank import _mid
+
+    T0, method = p["T0"], p["method"]
+    if H == UNDECIDED_STEP:
+        return Decision("UNDECIDED", False, note="the theta crossing not decided at 512 bits",
+                        method=method)
+    if H is not None and H <= T0:
+        return Decision("N/A", True, method=method,
+                        note=f"observed interval empty (T0~ = {T0} > T1~ = {H - 1})")
+    bound, used = p["bound"], p["prec"]
+    low, up = _p5_error(inst, p, used, bound)
+    v = True if up <= bound else False if low > bound else None
+    for prec in ESCALATE:
+        if v is not None:
+            break
+        if prec <= used:
+            continue
+        nb = _p5_balls(inst, p["t"], p["s"], prec)
+        if nb is None:
+            continue
+        used, bound = prec, nb["bound"]
+        low, up = _p5_error(inst, p, prec, bound)
+        v = True if up <= bound else False if low > bound else None
+    verdict = "PASS" if v else "UNDECIDED" if v is None else "FAIL"
+    bm, um, lm = _mid(bound), _mid(up), _mid(low)
+    note = (f"T0~ = {T0}, T1~ >= {T0}; ||P(k) - W_r||_2 in [{lm:.6g}, {um:.6g}] for every k in "
+            f"[T0~, T1~], bound {bm:.6g}")
+    if verdict == "FAIL":
+        note = "error above the bound at every k in [T0~, T1~]; " + note
+    elif verdict == "UNDECIDED":
+        note = "the error's bracket contains the bound; " + note
+    meth = method if used == p["prec"] else f"{method}+arb-{used}"
+    return Decision(verdict, verdict != "UNDECIDED", (bm - um) / max(abs(bm), abs(um), 1e-300),
+                    lm / bm if bm > 0 else None, note=note, method=meth)
+
+
 VOLUME["P1"] = VolumeSpec(draw_p1, decide_p1)
+VOLUME["P5"] = VolumeSpec(draw_p5, decide_p5)
