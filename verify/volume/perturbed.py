@@ -1416,6 +1416,248 @@ def _p5_verdict(inst, p, H):
     return Decision(verdict, verdict != "UNDECIDED", (bm - um) / max(abs(bm), abs(um), 1e-300),
                     lm / bm if bm > 0 else None, note=note, method=meth)
 
+VOLUME["P5"] = VolumeSpec(draw_p5, decide_p5)
+
+
+# =======================================================================================
+# P2 on exact matrices
+#
+# P2 is linear algebra: its instances at volume give W and E themselves (``noise_kind``
+# "explicit", verify/problems.py), exact float matrices: W = B B^T with B = V diag(sqrt(s))
+# rounded to the 2^-20 grid (so every entry of W is a multiple of 2^-40 below 2^5, computed
+# exactly in integers, and W is positive semidefinite exactly, singular exactly when s_n = 0),
+# E = U diag(e lambda) U^T (random_perturbation's law) rounded to the 2^-50 grid, symmetric
+# exactly; Y = W + E is then exact in 128-bit arb (58 bits). e is ||E||_2 of that E.
+# Every quantity of check_p2 is enclosed with python-flint:
+# - s_i, t_i and the eigenvalues of E: ``acb_mat.eig`` (arb's acb_mat_eig_simple, rigorous
+#   enclosures of simple eigenvalues; for a real symmetric matrix the real parts enclose the
+#   eigenvalues), sorted with their order proved (the balls pairwise disjoint); e = the
+#   largest |eigenvalue of E|. A zero eigenvalue of W (a ball containing 0) is exactly 0 when
+#   det W = 0 exactly (fmpq) and the other balls exclude 0; W is PSD when its smallest
+#   eigenvalue is proved >= 0 (N/A when proved < 0).
+# - Y_+ = Y - sum_{t_i not > 0} min(t_i, 0) P_i, P_i = prod_{j != i} (Y - t_j I)/(t_i - t_j)
+#   (the spectral projectors of Y, exact for simple eigenvalues; ball matrices), so
+#   Y_+ - W = E - sum_i min(t_i, 0) P_i; when t_n > 0 is proved, Y_+ - W = E exactly.
+# - ||D||_2 of the symmetric ball matrix D = Y_+ - W: the eigenvalues of the exact symmetric
+#   matrix M of D's midpoints (upper triangle mirrored) by acb_mat.eig, widened by the
+#   Frobenius norm of D's radii (Weyl: | ||D||_2 - ||M||_2 | <= ||D - M||_2 <= ||D - M||_F);
+#   Frobenius norms from the entries.
+# The four conclusions compare balls (``p2_bounds_ball``, ``y_plus_eigenvalues_ball``): PASS
+# when each is certainly <=, FAIL when one is certainly >, re-enclosed at 256 and 512 bits
+# otherwise; exact cases as check_p2: E = 0 passes with equality, and with t_n > 0 proved the
+# Frobenius bound is the identity ||Y - W||_F = ||E||_F. ratio = ||Y_+ - W||_2 / (2e).
+
+P2_GRID_B = 2.0**-20
+P2_GRID_E = 2.0**-50
+
+
+def _haar(rng, n):
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q * np.sign(np.diag(R))
+
+
+def draw_p2(rng, count):
+    """P2 instances as verify/specs/perturbed.py ``_p2`` (n in 2..5, spectrum in [0, 2]
+    sorted, the last one 0 if zero_tail, s_1 - s_n >= 0.1, e log-uniform in [1e-4, 2], E of
+    random_perturbation's law: eigenvalues e lambda with max |lambda| = 1), as the exact
+    matrices W and E of the section comment (``noise_kind`` "explicit")."""
+    n_all = rng.integers(2, 6, count)
+    raw = rng.uniform(0.0, 2.0, (count, 5))
+    zero_tail = rng.integers(0, 2, count)
+    e_all = np.exp(rng.uniform(math.log(1e-4), math.log(2.0), count))
+    out = []
+    for i in range(count):
+        n = int(n_all[i])
+        s = sorted(raw[i, :n], reverse=True)
+        if zero_tail[i]:
+            s[-1] = 0.0
+        if s[0] - s[-1] < 0.1:  # W = c I makes every E Weyl-extremal (as _p2)
+            s[0] = s[-1] + 0.1
+        V = _haar(rng, n)
+        Bint = np.rint(V * np.sqrt(s) / P2_GRID_B).astype(np.int64)  # |entries| < 2^21
+        W = (Bint @ Bint.T).astype(np.float64) * P2_GRID_B**2         # exact: < 2^45 * 2^-40
+        U = _haar(rng, n)
+        lam = rng.uniform(-1.0, 1.0, n)
+        j = int(np.argmax(np.abs(lam)))
+        lam = lam / abs(lam[j])
+        lam[j] = 1.0 if rng.integers(0, 2) else -1.0
+        E = (U * (e_all[i] * lam)) @ U.T
+        E = np.rint((E + E.T) / 2 / P2_GRID_E) * P2_GRID_E
+        out.append({"n": n, "W": W.tolist(), "E": E.tolist(), "noise_kind": "explicit"})
+    return out
+
+
+def _sorted_eigs(M):
+    """The eigenvalues of the exact real symmetric arb_mat M as real balls, descending, with
+    their order proved; None when acb_mat.eig does not isolate them."""
+    from flint import acb_mat
+
+    try:
+        ev = acb_mat(M).eig()
+    except ValueError:
+        return None
+    re = sorted((z.real for z in ev), key=lambda x: -_mid_f(x))
+    if any(not a > b for a, b in zip(re, re[1:])):
+        return None
+    return re
+
+
+def _mid_f(b):
+    return float(b.mid().str(20, radius=False))
+
+
+def _sym_norm2(D, n):
+    """A ball containing ||D||_2 for the exact symmetric matrix inside the symmetric ball
+    matrix D (section comment); the Frobenius bounds when the midpoints' eigenvalues are not
+    isolated."""
+    from flint import arb_mat
+
+    M = arb_mat(n, n)
+    rad2 = arb(0)
+    for i in range(n):
+        for j in range(i, n):
+            m = D[i, j].mid()
+            M[i, j] = m
+            M[j, i] = m
+            r = D[i, j].rad()
+            rad2 += (r * r) * (1 if i == j else 2)
+    ev = _sorted_eigs(M)
+    fro = _fro(D, n)
+    if ev is None:
+        return fro.union(fro / arb(n).sqrt())
+    norm = abs(ev[0]).max(abs(ev[-1]))
+    return norm + rad2.sqrt().upper() * arb(0, 1)
+
+
+def _fro(D, n):
+    acc = arb(0)
+    for i in range(n):
+        for j in range(n):
+            acc += D[i, j] ** 2
+    return acc.sqrt()
+
+
+def _p2_enclose(W, E, n, prec):
+    """Every ball check_p2 compares, at ``prec`` bits (a dict), or a Decision, or None (not
+    isolated / not decided at this precision)."""
+    from flint import arb_mat, fmpq_mat
+
+    from verify.checks.verdict import evaluators
+
+    ev = evaluators("P2")
+    with flint_ctx.workprec(prec):
+        Wm, Em = arb_mat(W), arb_mat(E)
+        Ym = Wm + Em
+        if not all(Ym[i, j].is_exact() for i in range(n) for j in range(n)):
+            return None  # Y = W + E not exact at this precision
+        s, t, lam = _sorted_eigs(Wm), _sorted_eigs(Ym), _sorted_eigs(Em)
+        if s is None or t is None or lam is None:
+            return None
+        if not s[-1] >= 0:
+            if s[-1] < 0:
+                return Decision("N/A", True, method="arb",
+                                note="hypothesis false: W is not positive semidefinite")
+            Wq = fmpq_mat([[fmpq(*Fraction(x).as_integer_ratio()) for x in row] for row in W])
+            if Wq.det() != 0 or not all(v > 0 for v in s[:-1]):
+                return None
+            s[-1] = arb(0)  # det W = 0 and the others are positive: this one is 0 exactly
+        e = abs(lam[0]).max(abs(lam[-1]))
+        froE = _fro(Em, n)
+        b = ev["p2_bounds_ball"](e, froE)
+        yplus = ev["y_plus_eigenvalues_ball"](t)
+        weyl = _max_balls([abs(a - c) for a, c in zip(t, s)])
+        limit = _max_balls([abs(a - c) for a, c in zip(yplus, s)])
+        pd = bool(t[-1] > 0)
+        if pd:  # Y_+ = Y: Y_+ - W = E exactly
+            spec, froD = e, froE
+        else:
+            D = arb_mat(E)
+            I = arb_mat(n, n)
+            for i in range(n):
+                I[i, i] = 1
+            for i in range(n):
+                if t[i] > 0:
+                    continue
+                neg = t[i] - yplus[i]  # contains min(t_i, 0)
+                P = I
+                for j in range(n):
+                    if j != i:
+                        P = P * (Ym - t[j] * I) * (1 / (t[i] - t[j]))
+                D = D - neg * P
+            spec, froD = _sym_norm2(D, n), _fro(D, n)
+    return {"b": b, "weyl": weyl, "limit": limit, "spec": spec, "froD": froD, "pd": pd}
+
+
+def _max_balls(xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = out.max(x)
+    return out
+
+
+def _le(lhs, rhs):
+    return True if lhs <= rhs else False if lhs > rhs else None
+
+
+def _p2_parts(q):
+    b = q["b"]
+    parts = {"weyl": _le(q["weyl"], b.eigenvalue), "limit": _le(q["limit"], b.limit_eigenvalue),
+             "spectral": _le(q["spec"], b.spectral)}
+    parts["frobenius"] = True if q["pd"] else _le(q["froD"], b.frobenius)
+    return parts
+
+
+def _p2_one(inst):
+    W, E = inst["W"], inst["E"]
+    n = len(W)
+    if all(x == 0 for row in E for x in row):
+        return Decision("PASS", True, 0.0, None, method="exact",
+                        note="E = 0: Y = W exactly, every bound holds with equality")
+    q, parts, used = None, None, None
+    for prec in ESCALATE:
+        q = _p2_enclose(W, E, n, prec)
+        if isinstance(q, Decision):
+            return q
+        if q is None:
+            continue
+        parts, used = _p2_parts(q), prec
+        if all(v is not None for v in parts.values()) or any(v is False for v in parts.values()):
+            break
+    if parts is None:
+        return Decision("UNDECIDED", False, method="undecided",
+                        note="eigenvalues not isolated (or det W = 0 not shown) at 512 bits")
+    b = q["b"]
+    pairs = [(q["weyl"], b.eigenvalue), (q["limit"], b.limit_eigenvalue), (q["spec"], b.spectral)]
+    if not q["pd"]:
+        pairs.append((q["froD"], b.frobenius))
+    slacks = [(_mid_f(r) - _mid_f(l)) / max(abs(_mid_f(r)), abs(_mid_f(l)), 1e-300) for l, r in pairs]
+    if q["pd"]:
+        slacks.append(0.0)
+    bad = [k for k, v in parts.items() if v is False]
+    open_ = [k for k, v in parts.items() if v is None]
+    verdict = "FAIL" if bad else "UNDECIDED" if open_ else "PASS"
+    notes = [f"{k}: the bound fails" for k in bad] + [f"{k}: the enclosures overlap" for k in open_]
+    if q["pd"]:
+        notes.append("Y is positive definite: Y_+ = Y, Frobenius bound holds with equality")
+    notes.append(f"||Y_+ - W||_2 = {_mid_f(q['spec']):.8g}, e = {_mid_f(b.eigenvalue):.8g}")
+    ratio = _mid_f(q["spec"]) / _mid_f(b.spectral)
+    return Decision(verdict, verdict != "UNDECIDED", min(slacks), ratio, note="; ".join(notes),
+                    method="arb" if used == PREC else f"arb-{used}")
+
+
+def decide_p2(insts):
+    """check_p2's four conclusions on exact matrices, enclosed (section comment)."""
+    out = []
+    for inst in insts:
+        if inst.get("noise_kind") != "explicit":
+            out.append(Decision("UNDECIDED", False, method="undecided",
+                                note="W and E are not given as exact matrices (noise_kind "
+                                     "'explicit'): their eigenvectors are not enclosed"))
+            continue
+        out.append(_p2_one(inst))
+    return out
+
 
 VOLUME["P1"] = VolumeSpec(draw_p1, decide_p1)
+VOLUME["P2"] = VolumeSpec(draw_p2, decide_p2)
 VOLUME["P5"] = VolumeSpec(draw_p5, decide_p5)
