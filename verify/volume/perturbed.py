@@ -1,4 +1,4 @@
-"""Certified volume stage of the perturbed claims P3 and P4 (see :mod:`verify.volume`).
+"""Certified volume stage of the perturbed claims P1-P5 (see :mod:`verify.volume`).
 
 P3: for the eigenvalue t of Y paired with s (any t in [s-e, s+e]),
 ``(s-d)/(s+e-d) tau_s/eta <= K_t(d) <= ceil(rho(s+e) (s-d)/(s-d-e) tau_s/eta)``,
@@ -34,6 +34,28 @@ P4 (Y's bounds) is drawn with the Weyl-extremal noise only (``noise_kind`` "wors
 >>> r = run_volume("P4", 10, seed=1)
 >>> r.counts["PASS"], r.certified
 (10, 10)
+
+P1 and P5 are drawn with noise aligned with W's eigenvectors (``noise_kind`` "worst" or
+"aligned", every eigenvalue of Y exactly a float), where by R1 both conclusions are about
+the scalar lanes of Y's eigenvalues; lane values come from certified hitting steps and
+proved invariants of the scalar map (the section comment above :data:`P1_BUDGET`). Random
+noise would need enclosures of Y's eigenvectors and is left to the HP checks (UNDECIDED
+here).
+
+>>> r = run_volume("P1", 10, seed=1)
+>>> r.counts["PASS"], r.certified
+(10, 10)
+>>> r = run_volume("P5", 10, seed=1)
+>>> r.counts["PASS"], r.certified
+(10, 10)
+
+P2 (linear algebra) is drawn as exact matrices W and E (``noise_kind`` "explicit"), every
+quantity of the HP check enclosed with python-flint (the section comment above
+:data:`P2_GRID_B`).
+
+>>> r = run_volume("P2", 10, seed=1)
+>>> r.counts["PASS"], r.certified
+(10, 10)
 """
 
 from __future__ import annotations
@@ -47,7 +69,8 @@ from flint import arb, ctx as flint_ctx, fmpq
 from verify.volume.common import (ESCALATE, PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball,
                                    depth_groups, first_enclosed, hitting_steps)
 
-__all__ = ["VOLUME", "draw_p3", "decide_p3", "p3_eta_ball", "GRID", "draw_p4", "decide_p4"]
+__all__ = ["VOLUME", "GRID", "draw_p1", "decide_p1", "draw_p2", "decide_p2", "draw_p3", "decide_p3",
+           "p3_eta_ball", "draw_p4", "decide_p4", "draw_p5", "decide_p5"]
 
 GRID = 2.0**-24  # s, d, e, t_frac are multiples of it: t = s - e + 2 e t_frac is a float
 HYP_DPS = 120    # exact for the float inputs (see _hypotheses)
@@ -1048,7 +1071,7 @@ def _p1_verdict(inst, p, steps):
         notes.append("||P(K_end) - Y_+||_2 > the distance bound")
     if verdict == "UNDECIDED":
         notes.append("a bound's enclosure contains the observed value")
-    notes.append(f"K = {Ks}, K_end = {K_end}, ||P(K_end) - Y_+||_2 in [{_mid(low):.6g}, {um:.6g}]")
+    notes.append(f"K = {Ks}, K_end = {K_end}, ||P(K_end) - Y_+||_2 in [{_mid(low):.12g}, {um:.12g}]")
     meth = method if used == p["prec"] or used == PREC else f"{method}+arb-{used}"
     return Decision(verdict, verdict != "UNDECIDED", min(slacks), max(ratios) if ratios else None,
                     note="; ".join(notes), method=meth)
@@ -1406,8 +1429,8 @@ def _p5_verdict(inst, p, H):
         v = True if up <= bound else False if low > bound else None
     verdict = "PASS" if v else "UNDECIDED" if v is None else "FAIL"
     bm, um, lm = _mid(bound), _mid(up), _mid(low)
-    note = (f"T0~ = {T0}, T1~ >= {T0}; ||P(k) - W_r||_2 in [{lm:.6g}, {um:.6g}] for every k in "
-            f"[T0~, T1~], bound {bm:.6g}")
+    note = (f"T0~ = {T0}, T1~ >= {T0}; ||P(k) - W_r||_2 in [{lm:.12g}, {um:.12g}] for every k "
+            f"in [T0~, T1~], bound {bm:.12g}")
     if verdict == "FAIL":
         note = "error above the bound at every k in [T0~, T1~]; " + note
     elif verdict == "UNDECIDED":
@@ -1445,7 +1468,8 @@ VOLUME["P5"] = VolumeSpec(draw_p5, decide_p5)
 # The four conclusions compare balls (``p2_bounds_ball``, ``y_plus_eigenvalues_ball``): PASS
 # when each is certainly <=, FAIL when one is certainly >, re-enclosed at 256 and 512 bits
 # otherwise; exact cases as check_p2: E = 0 passes with equality, and with t_n > 0 proved the
-# Frobenius bound is the identity ||Y - W||_F = ||E||_F. ratio = ||Y_+ - W||_2 / (2e).
+# Frobenius bound is the identity ||Y - W||_F = ||E||_F (when ``p2_bounds_ball`` returns
+# ||E||_F itself as that bound; a different ball is compared). ratio = ||Y_+ - W||_2 / (2e).
 
 P2_GRID_B = 2.0**-20
 P2_GRID_E = 2.0**-50
@@ -1567,8 +1591,11 @@ def _p2_enclose(W, E, n, prec):
         yplus = ev["y_plus_eigenvalues_ball"](t)
         weyl = _max_balls([abs(a - c) for a, c in zip(t, s)])
         limit = _max_balls([abs(a - c) for a, c in zip(yplus, s)])
+        # t_n > 0 proved: Y_+ = Y and Y_+ - W = E exactly; the Frobenius bound is then the
+        # identity when the evaluator's bound is ||E||_F itself (its argument, unchanged)
         pd = bool(t[-1] > 0)
-        if pd:  # Y_+ = Y: Y_+ - W = E exactly
+        identity = pd and b.frobenius is froE
+        if pd:
             spec, froD = e, froE
         else:
             D = arb_mat(E)
@@ -1585,7 +1612,8 @@ def _p2_enclose(W, E, n, prec):
                         P = P * (Ym - t[j] * I) * (1 / (t[i] - t[j]))
                 D = D - neg * P
             spec, froD = _sym_norm2(D, n), _fro(D, n)
-    return {"b": b, "weyl": weyl, "limit": limit, "spec": spec, "froD": froD, "pd": pd}
+    return {"b": b, "weyl": weyl, "limit": limit, "spec": spec, "froD": froD, "pd": pd,
+            "identity": identity}
 
 
 def _max_balls(xs):
@@ -1603,7 +1631,7 @@ def _p2_parts(q):
     b = q["b"]
     parts = {"weyl": _le(q["weyl"], b.eigenvalue), "limit": _le(q["limit"], b.limit_eigenvalue),
              "spectral": _le(q["spec"], b.spectral)}
-    parts["frobenius"] = True if q["pd"] else _le(q["froD"], b.frobenius)
+    parts["frobenius"] = True if q["identity"] else _le(q["froD"], b.frobenius)
     return parts
 
 
@@ -1628,16 +1656,16 @@ def _p2_one(inst):
                         note="eigenvalues not isolated (or det W = 0 not shown) at 512 bits")
     b = q["b"]
     pairs = [(q["weyl"], b.eigenvalue), (q["limit"], b.limit_eigenvalue), (q["spec"], b.spectral)]
-    if not q["pd"]:
+    if not q["identity"]:
         pairs.append((q["froD"], b.frobenius))
     slacks = [(_mid_f(r) - _mid_f(l)) / max(abs(_mid_f(r)), abs(_mid_f(l)), 1e-300) for l, r in pairs]
-    if q["pd"]:
+    if q["identity"]:
         slacks.append(0.0)
     bad = [k for k, v in parts.items() if v is False]
     open_ = [k for k, v in parts.items() if v is None]
     verdict = "FAIL" if bad else "UNDECIDED" if open_ else "PASS"
     notes = [f"{k}: the bound fails" for k in bad] + [f"{k}: the enclosures overlap" for k in open_]
-    if q["pd"]:
+    if q["identity"]:
         notes.append("Y is positive definite: Y_+ = Y, Frobenius bound holds with equality")
     notes.append(f"||Y_+ - W||_2 = {_mid_f(q['spec']):.8g}, e = {_mid_f(b.eigenvalue):.8g}")
     ratio = _mid_f(q["spec"]) / _mid_f(b.spectral)
