@@ -1138,23 +1138,21 @@ def _p5_condition(S, T, R, e, eps, theta, alpha, frac, N):
                                       T[rows, n - 1], e, alpha, N)
     A = 2 - 2 / N
     aN = alpha**N
-    ub = np.zeros(m)
-    for j in range(3):
-        tj = np.where(j < R, T[:, j], 1.0)
-        level = (1 - eps) * tj
-        ok = (j < R) & (aN < level) & (level < tj)
-        if ok.any():
-            v = np.zeros(m)
-            v[ok] = ((1 + eta[ok] * tj[ok] ** A) ** (N - 1)
-                     * placement_time(tj[ok], aN[ok], level[ok], N) / eta[ok])
-            ub = np.maximum(ub, v)
     tp = S[rows, R] + e
     thp = np.minimum(theta, tp * (N - 1) / (2 * N - 1))
     inf = theta >= tp
-    L = np.zeros(m)
-    ok = ~inf & (thp > aN)
+    # one flow-time call: rows 0..2 the learned lanes' (1-eps) t_j, row 3 the theta crossing
+    tt = np.stack([np.where(j < R, T[:, j], 1.0) for j in range(3)] + [tp])
+    lv = np.stack([(1 - eps) * tt[j] for j in range(3)] + [thp])
+    ok = (aN < lv) & (lv < tt)
+    ok[:3] &= np.arange(3)[:, None] < R
+    ok[3] &= ~inf
+    tau = np.zeros(tt.shape)
     if ok.any():
-        L[ok] = placement_time(tp[ok], aN[ok], thp[ok], N) / eta[ok]
+        a = np.broadcast_to(aN, tt.shape)
+        tau[ok] = placement_time(tt[ok], a[ok], lv[ok], N)
+    ub = np.max((1 + eta * tt[:3] ** A) ** (N - 1) * tau[:3], axis=0) / eta
+    L = tau[3] / eta
     return inf | (np.ceil(ub) <= np.maximum(np.ceil(L) - 1, 0))
 
 
