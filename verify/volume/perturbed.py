@@ -686,6 +686,10 @@ VOLUME = {
 # alpha's range moves)
 P1_BUDGET = 10_000
 P5_BUDGET = 10_000
+# T0~ must be reached within this many steps (check_p5's horizon is 2 UB0~ + 10 steps, with
+# UB0~ below the budget for the drawn instances; the screen stops each lane at its hit, so
+# the cap costs nothing where the lanes learn)
+P5_T0_CAP = 10 * P5_BUDGET
 
 
 def _aligned_spectra(inst):
@@ -1234,9 +1238,8 @@ def draw_p5(rng, count, *, budget=P5_BUDGET):
 # As check_p5: hypotheses ``p4_hypothesis_failures`` (Weyl consistency with weyl_tol 0: the
 # t'_m are exact) at HYP_DPS with eta = eta_fraction x ``p4_step_limit`` (P5's evaluators);
 # eta's ball eta_fraction x ``p4_step_limit_ball`` must contain it. T0~ = the largest
-# certified hitting step of (1-eps) t_i over the r largest t (a ball level), within check_p5's
-# horizon 2 floor(UB0~) + 10 (UB0~ from P4's ``p4_bounds_real_ball``, as check_p5 takes it
-# from P4's evaluators), UNDECIDED beyond it. The interval is nonempty iff lane r+1 (the
+# certified hitting step of (1-eps) t_i over the r largest t (a ball level), within
+# P5_T0_CAP steps, UNDECIDED beyond (as check_p5 beyond its horizon). The interval is nonempty iff lane r+1 (the
 # (r+1)-th largest t) has x^N <= theta at every step k <= T0~ (a certified strict hitting step
 # of theta above T0~, or none within T0~ steps); empty is N/A, as check_p5. For k in
 # [T0~, T1~] every lane is in a bracket (section comment): the top lanes in [(1-eps) t, t],
@@ -1265,8 +1268,8 @@ def _p5_hypotheses(inst, t):
 
 
 def _p5_balls(inst, t, s, prec):
-    """eta's ball, P5's bound, the learned levels (1-eps) t_i (i <= r) and P4's UB0~ (the
-    horizon), at ``prec`` bits; None when the enclosures do not decide the bounds' cases."""
+    """eta's ball, P5's bound and the learned levels (1-eps) t_i (i <= r) at ``prec`` bits;
+    None when the enclosures do not decide the bounds' cases."""
     from verify.checks.verdict import evaluators
 
     ev = evaluators("P5")
@@ -1277,16 +1280,13 @@ def _p5_balls(inst, t, s, prec):
         try:
             E = ball(inst["eta_fraction"]) * ev["p4_step_limit_ball"](T, S, r, Eb, Al, N)
             bound = ev["p5_error_bound_ball"](S, r, Eb, Ep, Th)
-            ub0 = evaluators("P4")["p4_bounds_real_ball"](T, S, r, Eb, Ep, Th, Al, E, N)[0]
         except ValueError:
             return None
         levels = [(1 - Ep) * T[i] for i in range(r)]
-    return {"E": E, "bound": bound, "levels": levels, "ub0": ub0}
+    return {"E": E, "bound": bound, "levels": levels}
 
 
 def _p5_prepare(inst):
-    from verify.volume.lowrank import _hi
-
     sp = _aligned_spectra(inst)
     if sp is None:
         return Decision("UNDECIDED", False, method="undecided",
@@ -1319,7 +1319,7 @@ def _p5_prepare(inst):
         else:
             compare = bool(bl["E"] * Al ** (N - 2) * ((2 * N - 1) * Al**N - (N - 1) * T1) <= 1)
     return {"tp": tp, "t": t, "s": s, "kinds": kinds, "compare": compare, "prec": prec,
-            "cap": 2 * int(math.floor(_hi(bl["ub0"]))) + 10, **bl}
+            "cap": P5_T0_CAP, **bl}
 
 
 def decide_p5(insts):
