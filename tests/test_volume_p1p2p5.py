@@ -291,6 +291,8 @@ def test_instances_off_the_grid_or_with_random_noise_are_undecided():
     assert vp._aligned_spectra(off) is None and vp._aligned_spectra(rnd) is None
     assert VOLUME["P2"].decide([{"n": 2, "spectrum": [1.0, 0.5], "seed": 0, "e": 0.1,
                                  "noise_kind": "random"}])[0].verdict == "UNDECIDED"
+    asym = {"n": 2, "W": [[1.0, 0.0], [0.0, 0.5]], "E": [[0.0, 0.1], [0.2, 0.0]], "noise_kind": "explicit"}
+    assert VOLUME["P2"].decide([asym])[0].verdict == "UNDECIDED"
 
 
 P2_E0 = {"n": 2, "W": [[1.0, 0.0], [0.0, 0.0]], "E": [[0.0, 0.0], [0.0, 0.0]], "noise_kind": "explicit"}

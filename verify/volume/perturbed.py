@@ -1671,14 +1671,27 @@ def _p2_one(inst):
                     method="arb" if used == PREC else f"arb-{used}")
 
 
+def _exact_symmetric(M, n):
+    """M is an n x n list of rows of floats or ints, exactly symmetric."""
+    try:
+        ok = len(M) == n and all(len(row) == n for row in M)
+        ok = ok and all(type(x) in (float, int) and math.isfinite(x) for row in M for x in row)
+        return ok and all(M[i][j] == M[j][i] for i in range(n) for j in range(i))
+    except TypeError:
+        return False
+
+
 def decide_p2(insts):
     """check_p2's four conclusions on exact matrices, enclosed (section comment)."""
     out = []
     for inst in insts:
-        if inst.get("noise_kind") != "explicit":
+        W, E = inst.get("W"), inst.get("E")
+        n = len(W) if isinstance(W, list) else 0
+        if inst.get("noise_kind") != "explicit" or not (
+                n and _exact_symmetric(W, n) and _exact_symmetric(E, n)):
             out.append(Decision("UNDECIDED", False, method="undecided",
-                                note="W and E are not given as exact matrices (noise_kind "
-                                     "'explicit'): their eigenvectors are not enclosed"))
+                                note="W and E are not given as exact symmetric matrices of floats "
+                                     "(noise_kind 'explicit'): their eigenvectors are not enclosed"))
             continue
         out.append(_p2_one(inst))
     return out
