@@ -38,9 +38,14 @@ __all__ = [
     "k3_lower_ball",
     "k3_upper_ball",
     # perturbed (P family)
+    "p1_step_limit_ball",
+    "p1_distance_bound_ball",
+    "y_plus_eigenvalues_ball",
+    "p2_bounds_ball",
     "p3_bounds_real_ball",
     "p4_step_limit_ball",
     "p4_bounds_real_ball",
+    "p5_error_bound_ball",
     # L-family bounds
     "ub0_real_ball",
     "lb1_real_ball",
@@ -262,6 +267,83 @@ def l2_error_bound_ball(s, r: int, eps: arb, theta: arb) -> arb:
 # perturbed (P family)
 
 
+def p1_step_limit_ball(t, alpha: arb, N: int) -> arb:
+    """P1's step scale (:func:`bounds.perturbed.p1_step_limit`) as a ball:
+    ``1/(N max(t_1, alpha^N)^A)`` and, if ``t_n <= 0``, the smaller of it and the S3
+    positivity bound ``1/(alpha^(N-2)(alpha^N - t_n))``. ``t``: Y's spectrum as balls,
+    descending. The min of two balls is the smaller when they are disjoint, their union
+    otherwise. ValueError when the balls do not decide the sign of ``t_n``.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     print(p1_step_limit_ball([arb(4), arb("-0.5")], arb("0.5"), 2).str(10, radius=False))
+    0.1250000000
+    >>> with ctx.workprec(100):  # the positivity bound of t_2 = -0.6 binds: 1/0.96 < 1/0.8
+    ...     print(p1_step_limit_ball([arb("0.4"), arb("-0.6")], arb("0.6"), 2).str(10, radius=False))
+    1.041666667
+    """
+    b = 1 / (N * t[0].max(alpha**N) ** _A(N))
+    if t[-1] <= 0:
+        return _min_ball(b, s3_positivity_step_bound_ball(t[-1], alpha, N))
+    if not t[-1] > 0:
+        raise ValueError("p1_step_limit: the sign of t_n is not decided by the enclosures")
+    return b
+
+
+def p1_distance_bound_ball(t, alpha: arb, N: int, delta: arb) -> arb:
+    """P1's distance bound at a finite step (:func:`bounds.perturbed.p1_distance_bound`):
+    ``delta t_1``, plus ``alpha^N`` if some lane is not growing (not ``t_i > 0`` and
+    ``alpha^N < t_i - delta t_1``). ValueError when the balls do not prove ``t_1 > 0`` or do
+    not decide which lanes grow.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     print(p1_distance_bound_ball([arb(4), arb("-0.5")], arb("0.1"), 2, arb("0.01")).str(10, radius=False))
+    0.05000000000
+    >>> with ctx.workprec(100):
+    ...     print(p1_distance_bound_ball([arb(4), arb(1)], arb("0.1"), 2, arb("0.01")).str(10, radius=False))
+    0.04000000000
+    """
+    if not t[0] > 0:
+        raise ValueError("P1's tolerance delta t_1 needs t_1 > 0 (not provable from the enclosures)")
+    aN, tol = alpha**N, delta * t[0]
+    growing = 0
+    for i, ti in enumerate(t):
+        if ti > 0 and aN < ti - tol:
+            growing += 1
+        elif not (ti <= 0 or aN >= ti - tol):
+            raise ValueError(f"p1_distance_bound: whether lane {i + 1} grows is not decided by the enclosures")
+    return tol + aN if growing < len(t) else tol
+
+
+def y_plus_eigenvalues_ball(t):
+    """Eigenvalues of ``Y_+`` (:func:`bounds.perturbed.y_plus_eigenvalues`): ``max(t_i, 0)``
+    for each ball (arb's max: it contains max(x, 0) for every x in the ball).
+
+    >>> [v.str(3, radius=False) for v in y_plus_eigenvalues_ball([arb(2), arb("-0.5")])]
+    ['2.00', '0']
+    """
+    zero = arb(0)
+    return [v.max(zero) for v in t]
+
+
+def p2_bounds_ball(e: arb, frobenius_E: arb | None = None):
+    """P2's bounds (:func:`bounds.perturbed.p2_bounds`) as balls: ``(e, e, 2e, ||E||_F)``
+    for ``|t_i - s_i|``, ``|max(t_i,0) - s_i|``, ``||Y_+ - W||_2`` and ``||Y_+ - W||_F``
+    (the last None if ``frobenius_E`` is not given). ValueError when ``e >= 0`` is not
+    proved.
+
+    >>> b = p2_bounds_ball(arb("0.25"), arb(1))
+    >>> b.spectral.str(3, radius=False), b.frobenius.str(3, radius=False)
+    ('0.500', '1.00')
+    """
+    from bounds.perturbed import P2Bounds
+
+    if not e >= 0:
+        raise ValueError("P2 needs e >= 0 (not provable from its enclosure)")
+    return P2Bounds(e, e, 2 * e, frobenius_E)
+
+
 def p3_bounds_real_ball(s: arb, e: arb, d: arb, alpha: arb, eta: arb, N: int) -> tuple[arb, arb]:
     """P3's bounds before the ceiling (:func:`bounds.perturbed.p3_bounds_real`):
     ``(lower, upper)``, ``lower = (s-d)/(s+e-d) tau_s/eta``, ``upper = rho(s+e) (s-d)/(s-d-e)
@@ -335,9 +417,7 @@ def p4_step_limit_ball(t, s, r: int, e: arb, alpha: arb, N: int) -> arb:
             return False
         raise ValueError(f"p4_step_limit: the sign of {what} is not decided by the enclosures")
 
-    b = 1 / (N * t[0].max(aN) ** Am)
-    if sign_le0(t[-1], "t_n"):
-        b = _min_ball(b, s3_positivity_step_bound_ball(t[-1], alpha, N))
+    b = p1_step_limit_ball(t, alpha, N)  # P1's step limit on Y (the t_n <= 0 case included)
     tp = s[r] + e
     if not sign_le0(tp, "s_{r+1}+e"):
         b = _min_ball(b, 1 / (N * tp**Am))
@@ -369,3 +449,18 @@ def p4_bounds_real_ball(t, s, r: int, e: arb, eps: arb, theta: arb, alpha: arb, 
     if not t[r - 1] > 0:
         raise ValueError("P4 needs t_r > 0 (not provable from the enclosures)")
     return ub0_real_ball(t, r, eps, alpha, eta, N), lb1_real_ball(s[r] + e, theta, alpha, eta, N)
+
+
+def p5_error_bound_ball(s, r: int, e: arb, eps: arb, theta: arb) -> arb:
+    """P5's error bound (:func:`bounds.perturbed.p5_error_bound`) as a ball:
+    ``max(eps (s_1 + e), theta) + 2 (e + s_{r+1})``, ``s`` W's spectrum as balls
+    (descending), ``1 <= r < len(s)``.
+
+    >>> from flint import arb, ctx
+    >>> with ctx.workprec(100):
+    ...     print(p5_error_bound_ball([arb(2), arb("0.1")], 1, arb("0.1"), arb("0.1"), arb("0.05")).str(10, radius=False))
+    0.6100000000
+    """
+    if not 1 <= r < len(s):
+        raise ValueError(f"r must be in 1..{len(s) - 1}, got {r}")
+    return (eps * (s[0] + e)).max(theta) + 2 * (e + s[r])

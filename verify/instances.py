@@ -43,6 +43,7 @@ __all__ = [
     "psd_target",
     "random_perturbation",
     "weyl_extremal_perturbation",
+    "aligned_perturbation",
     "observed",
     "read_matrix",
     "symmetric_eigen",
@@ -410,6 +411,33 @@ def weyl_extremal_perturbation(target: Target, r: int, norm, *, dps: int = 50) -
         d = [-e if i < r else e for i in range(n)]
         V = mpmath.matrix(target.V)  # target.V was computed at target.dps
         return _sym_product(V, d, n)
+
+
+def aligned_perturbation(target: Target, noise, *, dps: int = 50) -> mpmath.matrix:
+    """``E = sum_i noise_i v_i v_i^T``: a perturbation sharing the target's eigenvectors.
+
+    ``Y = W + E`` has the eigenvalues ``s_i + noise_i`` (``noise_i`` is added to the i-th
+    largest eigenvalue of W), eigenvectors ``v_i``, and ``||E||_2 = max |noise_i|``. The
+    Weyl-extremal perturbation is the case ``noise = (-e, .., -e, e, .., e)``. The
+    eigenvectors are those stored in the target (use ``dps <= target.dps``).
+
+    >>> tgt = psd_target([2, 1], seed=0, dps=20)
+    >>> E = aligned_perturbation(tgt, [0.25, -0.5], dps=20)
+    >>> [mpmath.nstr(x, 3) for x in symmetric_eigen(E, dps=20)[0]]
+    ['0.25', '-0.5']
+    """
+    dps = check_dps(dps)
+    if not isinstance(target, Target):
+        raise ValueError(f"target must be a Target, got {type(target).__name__}")
+    n = target.n
+    if isinstance(noise, (str, bytes)) or not hasattr(noise, "__iter__"):
+        raise ValueError(f"noise must be a list of {n} numbers, got {noise!r}")
+    noise = list(noise)
+    if len(noise) != n:
+        raise ValueError(f"noise must have {n} entries (one per eigenvalue of W), got {len(noise)}")
+    with mpmath.workdps(dps):
+        d = [_to_mpf(x, what=f"noise[{i}]")[0] for i, x in enumerate(noise)]
+        return _sym_product(mpmath.matrix(target.V), d, n)
 
 
 def symmetric_eigen(M, *, dps: int = 50):

@@ -1,9 +1,13 @@
 """The matrices of an instance: W from (spectrum, seed), E by kind, Y = W + E.
 
 Instances are JSON-able dicts; the matrices are rebuilt from them at the working precision
-(``W = V diag(spectrum) V^T`` with V from ``seed``; E random of norm ``e`` with seed
-``seed + 1``, or the Weyl-extremal ``-e sum_{i<=r} v_i v_i^T + e sum_{i>r} v_i v_i^T``).
-The checks and the instance builders both read instances through this module.
+(``W = V diag(spectrum) V^T`` with V from ``seed``; E by ``noise_kind``: ``"random"`` of
+norm ``e`` with seed ``seed + 1``, ``"worst"`` the Weyl-extremal
+``-e sum_{i<=r} v_i v_i^T + e sum_{i>r} v_i v_i^T``, ``"aligned"``
+``sum_i noise_i v_i v_i^T`` with the list ``noise`` (``max |noise_i| = e``, so e = ||E||_2),
+or ``"explicit"``: the matrices ``W`` and ``E`` themselves, lists of rows of numbers, with
+no spectrum, seed or e; then e is ||E||_2 of the given E). The checks and the instance
+builders both read instances through this module.
 
 >>> _, obs = perturbed_problem({"spectrum": [2, 1], "seed": 0, "e": 0.25,
 ...                             "noise_kind": "worst", "r": 1}, 30)
@@ -15,12 +19,14 @@ from __future__ import annotations
 
 import mpmath
 
-from verify.instances import observed, psd_target, random_perturbation, weyl_extremal_perturbation
+from verify.instances import (Target, _to_mpf, aligned_perturbation, observed, psd_target,
+                              random_perturbation, symmetric_eigen, validate_matrix,
+                              weyl_extremal_perturbation)
 
 __all__ = ["NOISE_KINDS", "perturbed_problem", "observed_eigenvalues_float", "r1_observed_matrix",
            "field", "int_field"]
 
-NOISE_KINDS = ("random", "worst")
+NOISE_KINDS = ("random", "worst", "aligned", "explicit")
 
 
 def field(inst, key):
@@ -46,23 +52,51 @@ def perturbed_problem(inst, dps: int):
     """
     from verify.checks.verdict import param
 
+    kind = inst.get("noise_kind", "random")
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"noise_kind must be one of {NOISE_KINDS}, got {kind!r}")
+    if kind == "explicit":
+        return _explicit_problem(inst, dps)
     spectrum = field(inst, "spectrum")
     if isinstance(spectrum, (str, bytes)) or not hasattr(spectrum, "__iter__"):
         raise ValueError(f"spectrum must be a list of numbers, got {spectrum!r}")
     spectrum = list(spectrum)
     seed = int_field(inst, "seed", 0)
-    kind = inst.get("noise_kind", "random")
-    if kind not in NOISE_KINDS:
-        raise ValueError(f"noise_kind must be one of {NOISE_KINDS}, got {kind!r}")
     with mpmath.workdps(dps):
         e = param(inst, "e", ge=0)
     target = psd_target(spectrum, seed=seed, dps=dps)
     n = target.n
     if kind == "random":
         E = random_perturbation(n, e, seed=seed + 1, dps=dps)
+    elif kind == "aligned":
+        E = aligned_perturbation(target, field(inst, "noise"), dps=dps)  # validates noise
+        with mpmath.workdps(dps):
+            size = max(abs(_to_mpf(x, what="noise")[0]) for x in inst["noise"])
+            if size != e:
+                raise ValueError(f"noise: max |noise_i| = {mpmath.nstr(size, 17)} must equal "
+                                 f"e = {mpmath.nstr(e, 17)} (e is ||E||_2)")
     else:
         r = int_field(inst, "r", 0, n)
         E = weyl_extremal_perturbation(target, r, e, dps=dps)
+    return target, observed(target, E, dps=dps)
+
+
+def _explicit_problem(inst, dps):
+    """(target, observed) of an instance that gives W and E as matrices (lists of rows):
+    W symmetric positive semidefinite (to the tolerance of verify.instances.validate_matrix),
+    its spectrum and eigenvectors computed at ``dps``; e = ||E||_2 of the given E.
+
+    >>> _, obs = perturbed_problem({"noise_kind": "explicit", "W": [[1, 0], [0, 0]],
+    ...                             "E": [[0, 0.5], [0.5, 0]]}, 30)
+    >>> [mpmath.nstr(x, 10) for x in obs.t], mpmath.nstr(obs.e, 10)
+    (['1.207106781', '-0.2071067812'], '0.5')
+    """
+    W = validate_matrix(field(inst, "W"), name="W", symmetric=True, psd=True, dps=dps)
+    E = validate_matrix(field(inst, "E"), name="E", symmetric=True, dps=dps)
+    if E.rows != W.rows:
+        raise ValueError(f"E is {E.rows}x{E.rows}, W is {W.rows}x{W.rows}")
+    s, V = symmetric_eigen(W, dps=dps)
+    target = Target(W=W, s=s, V=V, dps=dps)
     return target, observed(target, E, dps=dps)
 
 

@@ -295,6 +295,9 @@ def check_p2(inst, dps: int, *, tighten: Mapping[str, float] | None = None) -> O
     <= e`` ("limit"), ``||Y_+ - W||_2 <= 2e`` ("spectral"), ``||Y_+ - W||_F <= ||E||_F``
     ("frobenius"); Y_+ from Y's eigendecomposition at dps.
 
+    With ``noise_kind = "explicit"`` (W and E given as matrices) e is ||E||_2 computed at
+    dps (0 exactly when every entry of E is 0).
+
     Exact cases: e = 0 means E = 0 and Y = W (all four hold with equality); when every t_i
     is positive beyond the margin, Y_+ = Y and the Frobenius bound is the identity
     ``||Y - W||_F = ||E||_F`` (decided exactly, not numerically). Otherwise an equality case
@@ -302,7 +305,12 @@ def check_p2(inst, dps: int, *, tighten: Mapping[str, float] | None = None) -> O
     """
     target, obs = perturbed_problem(inst, dps)
     with mpmath.workdps(dps):
-        e = _num(inst, "e", lo=0)
+        if inst.get("noise_kind") == "explicit":  # W and E given: e = ||E||_2, computed
+            n = obs.E.rows
+            zero = all(obs.E[i, j] == 0 for i in range(n) for j in range(n))
+            e = mpmath.mpf(0) if zero else obs.e
+        else:
+            e = _num(inst, "e", lo=0)
         s, t = list(target.s), list(obs.t)
         if e == 0:
             return Outcome("P2", PASS, 0.0, dps, dict(inst), {"e": "0"}, {},

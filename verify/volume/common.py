@@ -76,7 +76,10 @@ def exact(x) -> Fraction:
 
 
 def ball(x) -> arb:
-    """The exact float ``x`` as an arb point (exact: a float is a dyadic rational)."""
+    """The exact float ``x`` as an arb point (exact: a float is a dyadic rational; arb takes a
+    float exactly at any precision, other numbers through their exact rational value)."""
+    if type(x) is float:
+        return arb(x)
     q = Fraction(x)
     return arb(fmpq(q.numerator, q.denominator))
 
