@@ -23,7 +23,7 @@ from fractions import Fraction
 import numpy as np
 from flint import arb, ctx as flint_ctx, fmpq
 
-from verify.volume.common import (PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball,
+from verify.volume.common import (ESCALATE, PREC, UNDECIDED_STEP, Decision, VolumeSpec, ball,
                                    depth_groups, eta_ball, float_bounds, hitting_steps)
 
 __all__ = ["VOLUME", "draw_hitting", "decide_k1", "decide_k2", "draw_k3", "decide_k3"]
@@ -324,6 +324,9 @@ _TINY, _BIG = 2.0**-900, 2.0**100
 def enclose_f64(N, t, alpha, e_lo, e_hi, steps):
     """Proved enclosures ``LO[k] <= x_k <= HI[k]`` for k <= ``upto`` of every lane (float64
     arrays, lanes of depth N; t, alpha exact floats; eta in [e_lo, e_hi]); NaN beyond.
+    ``alpha`` may be a pair ``(lo, hi)`` of arrays: then ``[LO[k], HI[k]]`` contains
+    ``phi^k(x)`` for every start x in ``[lo, hi]`` (the step below encloses the image of the
+    whole interval), which continues a run from its last enclosure or maps an interval.
 
     One step, mean-value form (no monotonicity needed): for x in [lo, hi], 0 < lo,
     ``phi(x) = phi(m) + phi'(xi) (x - m)`` with m = fl((lo + hi)/2), |x - m| <= r =
@@ -344,18 +347,21 @@ def enclose_f64(N, t, alpha, e_lo, e_hi, steps):
     [2^-900, 2^100] (no underflow in the analysis), or a value is not finite."""
     L = len(t)
     t = np.asarray(t, dtype=np.float64)
-    a = np.asarray(alpha, dtype=np.float64)
+    if isinstance(alpha, tuple):
+        a, a_hi = (np.asarray(v, dtype=np.float64) for v in alpha)
+    else:
+        a = a_hi = np.asarray(alpha, dtype=np.float64)
     LO = np.full((steps + 1, L), np.nan)
     HI = np.full((steps + 1, L), np.nan)
-    LO[0], HI[0] = a, a
+    LO[0], HI[0] = a, a_hi
     upto = np.zeros(L, dtype=np.int64)
     e_lo = np.asarray(e_lo, dtype=np.float64)
     e_hi = np.asarray(e_hi, dtype=np.float64)
     c1 = (4 * N + 8) * _U + 2 * (e_hi - e_lo) / e_lo
     at = np.abs(t)
-    ok = (a >= _TINY) & (a <= _BIG) & (e_lo >= _TINY) & (e_hi <= _BIG) & (at <= _BIG)
+    ok = (a >= _TINY) & (a_hi <= _BIG) & (a <= a_hi) & (e_lo >= _TINY) & (e_hi <= _BIG) & (at <= _BIG)
     live = np.flatnonzero(ok)
-    lo, hi = a[live], a[live]
+    lo, hi = a[live], a_hi[live]
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for k in range(1, steps + 1):
             if live.size == 0:
@@ -600,3 +606,260 @@ def _o1_escalate(inst, N, K):
 
 VOLUME["S1"] = VolumeSpec(draw_s1, decide_s1)
 VOLUME["O1"] = VolumeSpec(draw_o1, decide_o1)
+
+
+# ---------------------------------------------------------------------------------------
+# S2, S3: draws
+
+
+def draw_s2(rng, count):
+    """As verify/specs/flow.py `_s2_instance`: depth 2..6, t in [0.2, 2], regime 0 or 1 with
+    q = eta N t^A = 1.05 + 0.9 u (overshoot) or 2.05 + 0.9 u (repelling fixed point), alpha
+    log-uniform between the budget floor (BUDGET/4 predicted steps to 0.5 t) and
+    (0.25 t)^(1/N)."""
+    N_all = _ints(rng, 2, 6, count)
+    t_all = rng.uniform(0.2, 2.0, count)
+    reg_all = _ints(rng, 0, 1, count)
+    qp_all = rng.uniform(0.0, 1.0, count)
+    ap_all = rng.uniform(0.0, 1.0, count)
+    out = [None] * count
+    for N, idx in depth_groups(N_all):
+        t, reg, qp, ap = t_all[idx], reg_all[idx], qp_all[idx], ap_all[idx]
+        q = np.where(reg == 0, 1.05 + 0.9 * qp, 2.05 + 0.9 * qp)
+        eta = q / (N * t ** (2 - 2 / N))
+        hi = (0.25 * t) ** (1 / N)
+        lo = _alpha_floor(t, 0.5 * t, eta, N, hi, budget=BUDGET / 4)
+        alpha = _log_interp(lo, hi, ap)
+        for j, i in enumerate(idx):
+            out[i] = {"depth": N, "t": float(t[j]), "q": float(q[j]), "alpha": float(alpha[j])}
+    return out
+
+
+def draw_s3(rng, count):
+    """As `_s3_instance`: depth 2..6, case 0, 1, 2, alpha in [0.3, 1.5], eta_fraction in
+    [0.3, 0.95]; t = -(0.05 + 2 u) (case 0), 0 exactly (case 1), alpha^N (0.2 + 0.75 u)
+    (case 2: 0 < t < alpha^N)."""
+    N = _ints(rng, 2, 6, count)
+    case = _ints(rng, 0, 2, count)
+    alpha = rng.uniform(0.3, 1.5, count)
+    tp = rng.uniform(0.0, 1.0, count)
+    f = rng.uniform(0.3, 0.95, count)
+    t = np.select([case == 0, case == 1], [-(0.05 + 2.0 * tp), np.zeros(count)],
+                  alpha**N * (0.2 + 0.75 * tp))
+    return [{"depth": int(N[i]), "t": float(t[i]), "alpha": float(alpha[i]),
+             "eta_fraction": float(f[i])} for i in range(count)]
+
+
+def _exact_ball(x) -> arb:
+    """An exact float or mpfr as the arb point of its binary value."""
+    n, d = x.as_integer_ratio()
+    return arb(fmpq(int(n), int(d)))
+
+
+def _mid(b: arb) -> float:
+    return float(b.mid().str(20, radius=False))
+
+
+# ---------------------------------------------------------------------------------------
+# S3
+#
+# The float64 enclosure (enclose_f64) runs every lane over the HP check's 1500 steps; the
+# sign argument above proves steps 0..K (t <= 0: lo_k > 0; 0 < t: lo_k^N > t), and a tail
+# lemma evaluated with balls at hi_K proves every later step (decide_s3's docstring).
+
+S3_TAIL_GAP = 2.0**-32   # t > 0: the float tail starts where (hi^N - t)/t is below this
+S3_TINY = 2.0**-60       # t <= 0: ... or where the lane stopped at a value below this
+
+
+def _s3_eta(inst, prec):
+    """(hypotheses hold, eta ball, consistent) for an S3 instance: eta as s3_outcome derives it
+    (eta_fraction x the positivity bound for t <= 0, x the decreasing-step bound for t > 0,
+    the claim's mpmath evaluators at HYP_DPS), and its ball: eta_fraction x the claim's ball
+    evaluator of the same bound (bounds/enclosures.py). The ball must contain the mpmath eta
+    (within 1e-90 relative), else the evaluators disagree (a FAIL, never certified)."""
+    import mpmath
+
+    from verify.checks.flow import _s3_eta as hp_eta
+    from verify.checks.verdict import evaluators
+
+    N, t, a, f = (inst[k] for k in ("depth", "t", "alpha", "eta_fraction"))
+    ev = evaluators("S3")
+    with mpmath.workdps(HYP_DPS):
+        T, Al, F = (mpmath.mpf(x) for x in (t, a, f))
+        eta = hp_eta(N, T, Al, F)
+        ok = bool(ev["s3_hypotheses"](T, Al, eta, N))
+        eta_text = mpmath.nstr(eta, 100)
+    with flint_ctx.workprec(prec):
+        name = "s3_positivity_step_bound_ball" if t <= 0 else "s3_decreasing_step_bound_ball"
+        E = ball(f) * ev[name](ball(t), ball(a), N)
+        consistent = E.overlaps(arb(eta_text, abs(float(eta)) * 1e-90))
+    return ok, E, consistent
+
+
+def _s3_tail(N, t, E, hi, prec=PREC):
+    """The tail lemma at a step K with x_K in (t^(1/N), hi] (t > 0) or (0, hi] (t <= 0):
+    ``(holds, margin)``, every number a ball (``hi`` an exact float or mpfr).
+
+    t <= 0: ``eta hi^(N-2) (hi^N - t) < 1``. t > 0: ``1 + eta ((N-1) t R^(N-2) -
+    (2N-1) hi^(2N-2)) > 0`` with R the lower end of the ball of t^(1/N). The margin is the
+    midpoint of 1 - the first, of the second (a float, for the report only)."""
+    with flint_ctx.workprec(prec):
+        T, H = ball(t), _exact_ball(hi)
+        if not H > 0:
+            return False, None
+        if t <= 0:
+            L = E * H ** (N - 2) * (H**N - T)
+            return bool(L < 1), _mid(1 - L)
+        R = (T ** arb(fmpq(1, N))).lower()
+        D = 1 + E * ((N - 1) * T * R ** (N - 2) - (2 * N - 1) * H ** (2 * N - 2))
+        return bool(D > 0), _mid(D)
+
+
+def decide_s3(insts):
+    """S3 for every k (stronger than the HP check's horizon): t <= 0: x_k > 0 and
+    x_(k+1) < x_k; 0 < t < alpha^N: x_k > t^(1/N) and x_(k+1) < x_k, and x_k -> t^(1/N)
+    (resp. 0).
+
+    Steps 0..K from enclosures lo_k <= x_k <= hi_k and the sign of phi(x) - x = eta x^(N-1)
+    (t - x^N) (x > 0, eta > 0: negative iff x^N > t): t <= 0: lo_k > 0 for k <= K proves
+    x_k > 0 and x_(k+1) < x_k for k < K; t > 0: lo_k^N > t (alpha^N > t is a hypothesis,
+    decided exactly) proves x_k > t^(1/N) and x_(k+1) < x_k. A step with hi_k <= 0
+    (t <= 0) or hi_k^N < t (t > 0) is a certified FAIL.
+
+    The tail k >= K, from the last decided step (ball evaluation, :func:`_s3_tail`):
+    - t <= 0. g(x) = x^(N-2) (x^N - t) is positive and nondecreasing on x > 0 (a product of
+      a positive nondecreasing power and the positive increasing x^N - t). If
+      eta g(hi_K) < 1, then every x in (0, hi_K] has 0 < eta g(x) <= eta g(hi_K) < 1, so
+      phi(x) = x (1 - eta g(x)) lies in (0, x). x_K in (0, hi_K] by the enclosure, hence by
+      induction 0 < x_(k+1) < x_k <= hi_K for all k >= K; the limit L in [0, x_K] is a fixed
+      point, L eta g(L) = 0, so L = 0.
+    - t > 0, r = t^(1/N). phi'(x) = 1 + eta g(x), g(x) = (N-1) t x^(N-2) - (2N-1) x^(2N-2);
+      on [r, hi_K] the first term is >= (N-1) t R^(N-2) (R <= r, t > 0) and the second
+      <= (2N-1) hi_K^(2N-2), so phi' >= 1 + eta G, G = (N-1) t R^(N-2) - (2N-1) hi_K^(2N-2),
+      and the ball 1 + E G > 0 proves phi' > 0 there: phi strictly increasing on [r, hi_K].
+      x_K in (r, hi_K] (lo_K^N > t). For x in (r, hi_K]: phi(x) < x (x^N > t) and
+      phi(x) > phi(r) = r, so by induction r < x_(k+1) < x_k <= hi_K for all k >= K; the
+      limit L in [r, x_K] is a fixed point with L > 0, so L^N = t.
+
+    K is not chosen freely (the lemma at K = 0 would re-prove the claim instead of checking
+    the simulation): the float64 enclosure runs every lane over the HP check's 1500 steps
+    (S3_STEPS), and K is the last step it decides: K = 1500, or, where the float enclosure
+    can no longer decide, t <= 0: the lane stopped with hi_K < 2^-60 (the underflow guards
+    of enclose_f64), t > 0: step K + 1 straddles t with (hi^N - t)/t < 2^-32 (float64
+    cannot resolve x^N - t). A lane that stops otherwise, or whose lemma fails, is re-run
+    by certified_lane at 128, 256, 512 bits with every step enclosed (the same argument,
+    the straddle gap 2^-(prec/2)); what none decides is UNDECIDED. ``slack``: the lemma's
+    margin (1 - eta g(hi_K), resp. the lower bound of phi' on [r, hi_K])."""
+    from verify.checks.flow import S3_STEPS
+
+    K = S3_STEPS
+    out = [None] * len(insts)
+    todo = {}
+    for i, inst in enumerate(insts):
+        ok, E, consistent = _s3_eta(inst, PREC)
+        if not consistent:
+            out[i] = Decision("FAIL", False, note="the ball of eta misses the eta of the claim's "
+                              "mpmath evaluators (bounds/enclosures.py disagrees with bounds/flow.py)",
+                              method="exact")
+        elif not ok:
+            out[i] = Decision("N/A", True, note="hypotheses false (decided exactly)", method="exact")
+        else:
+            todo.setdefault(inst["depth"], []).append((i, E))
+    for N, lanes in sorted(todo.items()):
+        idx = [i for i, _ in lanes]
+        eb = [float_bounds(E) for _, E in lanes]
+        el, eh = np.array([b[0] for b in eb]), np.array([b[1] for b in eb])
+        t = np.array([insts[i]["t"] for i in idx])
+        a = np.array([insts[i]["alpha"] for i in idx])
+        LO, HI, upto = enclose_f64(N, t, a, el, eh, K)
+        with np.errstate(invalid="ignore", over="ignore"):
+            qlo, qhi = _pow_bounds(LO, HI, N)
+        for j, (i, E) in enumerate(lanes):
+            out[i] = _s3_float_verdict(insts[i], N, E, LO[:, j], HI[:, j], qlo[:, j], qhi[:, j],
+                                       int(upto[j]), K)
+    return out
+
+
+def _s3_float_verdict(inst, N, E, lo, hi, qlo, qhi, up, K):
+    t = inst["t"]
+    if t <= 0:
+        last = up  # enclose_f64 keeps lo >= 2^-900 > 0 at every enclosed step
+        tail = last == K or hi[last] < S3_TINY
+    else:
+        dec = qlo[1:up + 1] > t
+        below = np.flatnonzero(qhi[1:up + 1] < t)
+        und = np.flatnonzero(~dec)
+        first = int(und[0]) + 1 if und.size else up + 1
+        if below.size and below[0] + 1 == first:  # x_first < t^(1/N), all earlier above
+            return Decision("FAIL", True, -1.0, note=f"x_{first} < t^(1/N)", method="screen")
+        last = first - 1
+        tail = last == K or (1 <= last and first <= up and (qhi[first] - t) <= S3_TAIL_GAP * t)
+    if tail:
+        holds, margin = _s3_tail(N, t, E, float(hi[last]))
+        if holds:
+            return Decision("PASS", True, margin, method="screen",
+                            note=f"steps 0..{last} enclosed, tail lemma from k = {last}")
+    return _s3_escalate(inst, N, K)
+
+
+def _lane_prefix(t, alpha, E, N, K, prec):
+    """(lo, hi) mpfr enclosures of x_0, x_1, ... from certified_lane at ``prec`` bits: all
+    K + 1 steps, or the steps enclosed before a ball lane was lost (an iterate that left
+    (0, alpha], say, and overflowed: the steps before are still proved)."""
+    from verify.certified import certified_lane
+
+    for m in (K, 64, 8):  # a ball beyond MPFR's exponent range raises: the shorter prefix
+        if m > K:
+            continue
+        try:
+            lane = certified_lane(t, alpha, E, N, max_steps=m, prec=prec, checkpoints=range(m + 1),
+                                  stop_when_settled=False)
+            break
+        except (OverflowError, ValueError):
+            continue
+    else:
+        return []
+    out = []
+    for k in range(lane.steps + 1):
+        if k not in lane.checkpoints:
+            break
+        out.append(lane.checkpoints[k])
+    return out
+
+
+def _s3_escalate(inst, N, K):
+    t = inst["t"]
+    for prec in ESCALATE:
+        _, E, _ = _s3_eta(inst, prec)
+        cps = _lane_prefix(t, inst["alpha"], E, N, K, prec)
+        if t <= 0:
+            bad = next((k for k in range(len(cps)) if cps[k][1] <= 0), None)
+            if bad is not None:
+                return Decision("FAIL", True, -1.0, note=f"x_{bad} <= 0", method=f"certified-{prec}")
+            if len(cps) < K + 1 or not all(cps[k][0] > 0 for k in range(K + 1)):
+                continue
+            last = K
+        else:
+            T = Fraction(t)
+            last = K if len(cps) == K + 1 else -1
+            for k in range(1, len(cps)):
+                lo, hi = cps[k]
+                if lo > 0 and _powN(lo, N, False) > T:
+                    continue  # x_k > t^(1/N)
+                hiN = _powN(hi, N, True) if hi > 0 else None
+                if hi <= 0 or hiN < T:
+                    return Decision("FAIL", True, -1.0, note=f"x_{k} < t^(1/N)", method=f"certified-{prec}")
+                # a straddle: the lemma from k - 1 if it is the lane's resolution, not a loss
+                small = hiN.is_finite() and Fraction(*hiN.as_integer_ratio()) - T <= T / 2 ** (prec // 2)
+                last = k - 1 if (k >= 2 and small) else -1
+                break
+            if last < 0:
+                continue
+        holds, margin = _s3_tail(N, t, E, cps[last][1], prec)
+        if holds:
+            return Decision("PASS", True, margin, method=f"certified-{prec}",
+                            note=f"steps 0..{last} enclosed, tail lemma from k = {last}")
+    return Decision("UNDECIDED", False, note="not decided at 512 bits", method="undecided")
+
+
+VOLUME["S3"] = VolumeSpec(draw_s3, decide_s3)
