@@ -323,7 +323,9 @@ _TINY, _BIG = 2.0**-900, 2.0**100
 
 def enclose_f64(N, t, alpha, e_lo, e_hi, steps):
     """Proved enclosures ``LO[k] <= x_k <= HI[k]`` for k <= ``upto`` of every lane (float64
-    arrays, lanes of depth N; t, alpha exact floats; eta in [e_lo, e_hi]); NaN beyond.
+    arrays, lanes of depth N, or of depths N[i] for an int array N: each lane's floats are
+    those of a call with its own depth; t, alpha exact floats; eta in [e_lo, e_hi]); NaN
+    beyond.
     ``alpha`` may be a pair ``(lo, hi)`` of arrays: then ``[LO[k], HI[k]]`` contains
     ``phi^k(x)`` for every start x in ``[lo, hi]`` (the step below encloses the image of the
     whole interval), which continues a run from its last enclosure or maps an interval.
@@ -347,6 +349,9 @@ def enclose_f64(N, t, alpha, e_lo, e_hi, steps):
     [2^-900, 2^100] (no underflow in the analysis), or a value is not finite."""
     L = len(t)
     t = np.asarray(t, dtype=np.float64)
+    vec = np.ndim(N) > 0  # a depth per lane
+    if vec:
+        N = np.asarray(N, dtype=np.int64)
     if isinstance(alpha, tuple):
         a, a_hi = (np.asarray(v, dtype=np.float64) for v in alpha)
     else:
@@ -362,46 +367,100 @@ def enclose_f64(N, t, alpha, e_lo, e_hi, steps):
     ok = (a >= _TINY) & (a_hi <= _BIG) & (a <= a_hi) & (e_lo >= _TINY) & (e_hi <= _BIG) & (at <= _BIG)
     live = np.flatnonzero(ok)
     lo, hi = a[live], a_hi[live]
+    # the lanes' constants, compressed only when a lane stops (values as if indexed per step)
+    tt, el, eh, cc, aa = t[live], e_lo[live], e_hi[live], c1[live], at[live]
+    nn = N[live] if vec else N
+
+    def plans():  # the product chains of the lanes' exponents (recomputed when lanes stop)
+        return tuple(_pow_plan(e) for e in (nn - 1, nn - 2, 2 * nn - 2)) if vec else None
+
+    plan = plans()
+    full = live.size == L  # every lane live: rows are written without an index
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for k in range(1, steps + 1):
             if live.size == 0:
                 break
-            tt, el, eh, cc, aa = t[live], e_lo[live], e_hi[live], c1[live], at[live]
             m = 0.5 * (lo + hi)
             r = np.maximum(hi - m, m - lo)
-            p = _pow(m, N - 1)
+            p = _pow_planned(m, plan[0]) if vec else _pow(m, N - 1)
             q = p * m
             ep = el * p
             y = m + ep * (tt - q)
             G = ep * (aa + 2.0 * q)
-            err = G * cc + 8 * _U * np.abs(y)
-            # |phi'| bound on [lo, hi]
-            if N > 2:
+            ay = np.abs(y)
+            err = G * cc + 8 * _U * ay
+            # |phi'| bound on [lo, hi]; x^(2N-2) continues the products of x^(N-2) (_pow's
+            # left-to-right order, so the same rounded values)
+            if vec:
+                l2, h2 = _pow_planned(lo, plan[1]), _pow_planned(hi, plan[1])
+                l4, h4 = _pow_planned(lo, plan[2]), _pow_planned(hi, plan[2])
+            elif N > 2:
                 l2, h2 = _pow(lo, N - 2), _pow(hi, N - 2)
+                l4, h4 = l2, h2
+                for _ in range(N):
+                    l4, h4 = l4 * lo, h4 * hi
             else:
                 l2 = h2 = np.ones_like(lo)
-            T1a, T1b = (N - 1) * tt * l2, (N - 1) * tt * h2
-            T2a, T2b = (2 * N - 1) * _pow(lo, 2 * N - 2), (2 * N - 1) * _pow(hi, 2 * N - 2)
+                l4, h4 = lo * lo, hi * hi
+            T1a, T1b = (nn - 1) * tt * l2, (nn - 1) * tt * h2
+            T2a, T2b = (2 * nn - 1) * l4, (2 * nn - 1) * h4
             g_lo = np.minimum(T1a, T1b) - T2b
             g_hi = np.maximum(T1a, T1b) - T2a
-            M = np.maximum.reduce([np.abs(1 + el * g_lo), np.abs(1 + eh * g_lo),
-                                   np.abs(1 + el * g_hi), np.abs(1 + eh * g_hi)])
+            M = np.maximum(np.maximum(np.abs(1 + el * g_lo), np.abs(1 + eh * g_lo)),
+                           np.maximum(np.abs(1 + el * g_hi), np.abs(1 + eh * g_hi)))
             M = M * (1 + 2.0**-45) + 2.0**-45 * (1 + eh * (np.abs(T1a) + np.abs(T1b) + T2b))
-            rad = (err + M * r) * (1 + 2.0**-48) + 2.0**-50 * np.abs(y)
+            rad = (err + M * r) * (1 + 2.0**-48) + 2.0**-50 * ay
             nlo, nhi = y - rad, y + rad
             good = (lo >= _TINY) & (q >= _TINY) & (G * _U >= _TINY) & (nlo >= _TINY) & (nhi <= _BIG)
             good &= np.isfinite(nlo) & np.isfinite(nhi) & np.isfinite(M)
-            live, lo, hi = live[good], nlo[good], nhi[good]
-            LO[k, live], HI[k, live] = lo, hi
-            upto[live] = k
+            if good.all():
+                lo, hi = nlo, nhi
+            else:
+                upto[live[~good]] = k - 1
+                live, lo, hi = live[good], nlo[good], nhi[good]
+                tt, el, eh, cc, aa = tt[good], el[good], eh[good], cc[good], aa[good]
+                if vec:
+                    nn = nn[good]
+                    plan = plans()
+                full = False
+            if full:
+                LO[k], HI[k] = lo, hi
+            else:
+                LO[k, live], HI[k, live] = lo, hi
+        upto[live] = k if steps else 0
     return LO, HI, upto
 
 
 def _pow(x, n):
+    """x^n by n - 1 left-to-right products. ``n`` an int >= 1, or an int array over the lanes
+    (the last axis of x): each lane gets the value of its own chain, the same float as with
+    its own int n, and 1 where n = 0."""
+    if np.ndim(n) == 0:
+        y = x
+        for _ in range(n - 1):
+            y = y * x
+        return y
+    return _pow_planned(x, _pow_plan(n))
+
+
+def _pow_plan(n):
+    """The exponents present in the int array n, each with its lanes: (top, zero lanes,
+    [(j, lanes of exponent j) for j >= 2])."""
+    n = np.asarray(n)
+    return (int(n.max()) if n.size else 0, n == 0,
+            [(int(j), n == j) for j in np.unique(n) if j >= 2])
+
+
+def _pow_planned(x, plan):
+    top, zero, masks = plan
+    out = np.where(zero, 1.0, x)
     y = x
-    for _ in range(n - 1):
+    js = dict(masks)
+    for j in range(2, top + 1):
         y = y * x
-    return y
+        if j in js:
+            np.copyto(out, y, where=js[j])
+    return out
 
 
 def _pow_bounds(lo, hi, N):
@@ -765,37 +824,83 @@ def decide_s3(insts):
             out[i] = Decision("N/A", True, note="hypotheses false (decided exactly)", method="exact")
         else:
             todo.setdefault(inst["depth"], []).append((i, E))
-    for N, lanes in sorted(todo.items()):
+    lanes = [(i, E) for N in sorted(todo) for i, E in todo[N]]
+    if lanes:
         idx = [i for i, _ in lanes]
         eb = [float_bounds(E) for _, E in lanes]
-        el, eh = np.array([b[0] for b in eb]), np.array([b[1] for b in eb])
+        Ns = np.array([insts[i]["depth"] for i in idx])
         t = np.array([insts[i]["t"] for i in idx])
         a = np.array([insts[i]["alpha"] for i in idx])
-        LO, HI, upto = enclose_f64(N, t, a, el, eh, K)
-        with np.errstate(invalid="ignore", over="ignore"):
-            qlo, qhi = _pow_bounds(LO, HI, N)
+        res = _s3_float(Ns, t, a, np.array([b[0] for b in eb]), np.array([b[1] for b in eb]), K)
         for j, (i, E) in enumerate(lanes):
-            out[i] = _s3_float_verdict(insts[i], N, E, LO[:, j], HI[:, j], qlo[:, j], qhi[:, j],
-                                       int(upto[j]), K)
+            out[i] = _s3_float_verdict(insts[i], int(Ns[j]), E, {k: v[j] for k, v in res.items()}, K)
     return out
 
 
-def _s3_float_verdict(inst, N, E, lo, hi, qlo, qhi, up, K):
+S3_BLOCK = 256
+
+
+def _s3_float(N, t, a, el, eh, K):
+    """enclose_f64 of the S3 lanes (a depth per lane) in blocks of S3_BLOCK steps up to K; a
+    t > 0 lane stops at its first step not proved above t^(1/N). Per lane: ``last``, the
+    last decided step (t <= 0: the last enclosed one), ``hi`` = hi_last, ``stop``: the step
+    after it (t > 0: its first undecided step, ``gap`` its (hi^N - t)/t, ``below`` whether
+    hi^N < t is proved there; t <= 0: -1 when the lane ran to K)."""
+    L = len(t)
+    res = {"last": np.full(L, -1), "hi": np.full(L, np.nan), "stop": np.full(L, -1),
+           "gap": np.full(L, np.inf), "below": np.zeros(L, bool)}
+    lo, hi = a.copy(), a.copy()
+    alive = np.ones(L, bool)
+    pos = t > 0
+    k = 0
+    while alive.any() and k < K:
+        ids = np.flatnonzero(alive)
+        B = min(S3_BLOCK, K - k)
+        LO, HI, up = enclose_f64(N[ids], t[ids], (lo[ids], hi[ids]), el[ids], eh[ids], B)
+        tt = t[ids]
+        with np.errstate(invalid="ignore", over="ignore"):
+            qlo, qhi = _pow_bounds(LO, HI, N[ids])
+        rows = np.arange(B + 1)[:, None]
+        valid = (rows >= 1) & (rows <= up)
+        und = valid & ~(qlo > tt) & pos[ids]     # t > 0: not proved above the root
+        has_u = und.any(axis=0)
+        fu = np.argmax(und, axis=0)
+        col = np.arange(ids.size)
+        # t > 0, first undecided row f <= up: last = f - 1 (f = 1: the previous block's end)
+        g = ids[has_u]
+        f, c = fu[has_u], col[has_u]
+        res["stop"][g] = k + f
+        res["below"][g] = qhi[f, c] < tt[c]
+        res["gap"][g] = (qhi[f, c] - tt[c]) / tt[c]
+        res["last"][g] = k + f - 1
+        res["hi"][g] = HI[f - 1, c]
+        # lanes that stopped inside the block (enclose_f64's guards) or reached K
+        died = (up < B) & ~has_u
+        reach = (k + B >= K) & ~has_u & ~died
+        for m, r in ((died, up), (reach, np.full(ids.size, B))):
+            gg = ids[m]
+            res["last"][gg] = k + r[m]
+            res["hi"][gg] = HI[r[m], col[m]]
+            res["stop"][gg] = np.where(reach[m], -1, k + r[m] + 1)
+        done = has_u | died | reach
+        alive[ids[done]] = False
+        keep = ~done
+        lo[ids[keep]], hi[ids[keep]] = LO[B, keep], HI[B, keep]
+        k += B
+    return res
+
+
+def _s3_float_verdict(inst, N, E, g, K):
     t = inst["t"]
-    if t <= 0:
-        last = up  # enclose_f64 keeps lo >= 2^-900 > 0 at every enclosed step
-        tail = last == K or hi[last] < S3_TINY
+    last = int(g["last"])
+    if t <= 0:  # enclose_f64 keeps lo >= 2^-900 > 0 at every enclosed step
+        tail = last == K or g["hi"] < S3_TINY
     else:
-        dec = qlo[1:up + 1] > t
-        below = np.flatnonzero(qhi[1:up + 1] < t)
-        und = np.flatnonzero(~dec)
-        first = int(und[0]) + 1 if und.size else up + 1
-        if below.size and below[0] + 1 == first:  # x_first < t^(1/N), all earlier above
-            return Decision("FAIL", True, -1.0, note=f"x_{first} < t^(1/N)", method="screen")
-        last = first - 1
-        tail = last == K or (1 <= last and first <= up and (qhi[first] - t) <= S3_TAIL_GAP * t)
+        if g["below"]:  # x_stop < t^(1/N), every earlier step above
+            return Decision("FAIL", True, -1.0, note=f"x_{int(g['stop'])} < t^(1/N)", method="screen")
+        tail = last == K or (1 <= last and g["stop"] == last + 1 and g["gap"] <= S3_TAIL_GAP)
     if tail:
-        holds, margin = _s3_tail(N, t, E, float(hi[last]))
+        holds, margin = _s3_tail(N, t, E, float(g["hi"]))
         if holds:
             return Decision("PASS", True, margin, method="screen",
                             note=f"steps 0..{last} enclosed, tail lemma from k = {last}")
@@ -863,3 +968,369 @@ def _s3_escalate(inst, N, K):
 
 
 VOLUME["S3"] = VolumeSpec(draw_s3, decide_s3)
+
+
+# ---------------------------------------------------------------------------------------
+# S2
+#
+# q = eta N t^A in (1, 2): an overshoot x_k^N > t is proved by lo_k^N > t at some step.
+# q > 2: phi'(t^(1/N)) = 1 - q < -1 is proved with balls, and non-convergence by the first
+# of three certificates that applies (decide_s2's docstring): escape, a trap, or the
+# deviation at the end of the enclosed horizon.
+
+S2_BLOCK = 64                # steps per enclose_f64 call (lanes finish between calls)
+S2_FLOAT_STEPS = 4096        # float stage of a repelling lane (the HP cap if smaller)
+S2_WIDE = 2.0**-20           # ... which ends where the enclosure's relative width exceeds this
+S2_AFTER = 32                # horizon certificate: K >= the first overshoot + this
+S2_DEV = (1.0011, 0.9989)    # fl(t x these) bound t (1 + 10^-3) from above, t (1 - 10^-3) below
+S2_TRAP_PMAX = 32            # periods tried (2 p <= S2_BLOCK)
+S2_TRAP_TOL = 2.0**-24       # a period p: mid_k - mid_(k-p) within this, relative, over 2p steps
+S2_TRAP_W = (2.0**-30, 2.0**-20, 2.0**-12, 2.0**-8)  # trap intervals: the enclosure widened by w hi
+
+
+def _s2_eta(inst, prec):
+    """(overshoot regime, repelling regime, eta ball, consistent): eta = q x the claim's
+    monotone_step_bound (as s2_outcome, mpmath at HYP_DPS) and the regimes from the claim's
+    evaluators; the ball eta_ball(q, t, N) must contain that eta (within 1e-90 relative)."""
+    import mpmath
+
+    from verify.checks.verdict import evaluators
+
+    N, t, q = inst["depth"], inst["t"], inst["q"]
+    ev = evaluators("S2")
+    with mpmath.workdps(HYP_DPS):
+        T, Q = mpmath.mpf(t), mpmath.mpf(q)
+        eta = Q * ev["monotone_step_bound"](T, N)
+        over = bool(ev["s2_overshoot_regime"](T, eta, N))
+        rep = bool(ev["s2_repelling"](T, eta, N))
+        eta_text = mpmath.nstr(eta, 100)
+    E = eta_ball(q, t, N, prec=prec)
+    with flint_ctx.workprec(prec):
+        consistent = E.overlaps(arb(eta_text, abs(float(eta)) * 1e-90))
+    return over, rep, E, consistent
+
+
+def _s2_fixed_point_slope(N, t, E, prec=PREC):
+    """A ball containing phi'(t^(1/N)) = 1 + eta ((N-1) t r^(N-2) - (2N-1) r^(2N-2)),
+    r = t^(1/N) as a ball (= 1 - eta N t^A)."""
+    with flint_ctx.workprec(prec):
+        T = ball(t)
+        R = T ** arb(fmpq(1, N))
+        return 1 + E * ((N - 1) * T * R ** (N - 2) - (2 * N - 1) * R ** (2 * N - 2))
+
+
+def _s2_escape_radius(N, t, E) -> float:
+    """The smallest power of two R >= 2 t^(1/N) with R^N > t and eta R^(N-2) (R^N - t) >= 3
+    for every eta in the ball E (checked with balls). Then |x| >= R gives
+    |phi(x)| = |x| |1 + eta x^(N-2) (t - x^N)| >= |x| (eta |x|^(N-2) (|x|^N - t) - 1) >= 2 |x|
+    (|t - x^N| >= |x|^N - t, and s^(N-2) (s^N - t) increases for s^N > t), so every later
+    |x_k| >= 2^j R: the orbit escapes to infinity."""
+    R = 2.0 ** math.ceil(math.log2(2 * t ** (1 / N)))
+    with flint_ctx.workprec(PREC):
+        T = ball(t)
+        while True:
+            Rb = ball(R)
+            if Rb**N > T and E * Rb ** (N - 2) * (Rb**N - T) >= 3:
+                return R
+            R *= 2
+
+
+def _s2_traps(N, t, el, eh, LO, HI):
+    """Periodic traps at the end of a block (LO, HI: (B+1, n) enclosures of n lanes of
+    depths N (an int array), the
+    last row step K): ``(found, p, dev)`` arrays. A trap is an interval I ⊇ [LO_K, HI_K]
+    and a period p with J_0 = I, J_j = enclose_f64's enclosure of phi^j(I) (j <= p),
+    J_p ⊂ I, and every J_j (j < p) proved at relative deviation |x^N - t|/t > 10^-3 (by
+    S2_DEV). Then x_(K + m p + j) lies in J_j for all m >= 0 (induction on m: x_(K + m p)
+    in I), so |x_k^N - t| > 10^-3 t for every k >= K. ``dev``: the smallest proved
+    deviation over the J_j (a float, for the report). p is guessed from the enclosures'
+    midpoints (their last 2p steps repeat with period p within S2_TRAP_TOL); I is the
+    enclosure widened by w hi_K for w in S2_TRAP_W."""
+    B = LO.shape[0] - 1
+    n = LO.shape[1]
+    found = np.zeros(n, bool)
+    per = np.zeros(n, np.int64)
+    dev = np.full(n, np.nan)
+    m = 0.5 * (LO + HI)
+    with np.errstate(invalid="ignore"):
+        for p in range(1, min(S2_TRAP_PMAX, B // 2) + 1):
+            d = np.max(np.abs(m[B - p:] - m[B - 2 * p:B - p + 1]), axis=0)
+            per[(per == 0) & (d <= S2_TRAP_TOL * m[B])] = p
+    cand = np.flatnonzero(per > 0)
+    if cand.size == 0:
+        return found, per, dev
+    W = len(S2_TRAP_W)
+    c = np.tile(cand, W)
+    w = np.repeat(np.array(S2_TRAP_W), cand.size)
+    i_lo = LO[B, c] - w * HI[B, c]  # <= LO_K and >= HI_K: monotone rounding
+    i_hi = HI[B, c] + w * HI[B, c]
+    P = int(per[cand].max())
+    JL, JH, up = enclose_f64(N[c], t[c], (i_lo, i_hi), el[c], eh[c], P)
+    with np.errstate(invalid="ignore", over="ignore"):
+        qlo, qhi = _pow_bounds(JL, JH, N[c])
+        tc = t[c]
+        above = qlo > tc * S2_DEV[0]
+        below = qhi < tc * S2_DEV[1]
+        rel = np.maximum((qlo - tc) / tc, (tc - qhi) / tc)
+    pc = per[c]
+    col = np.arange(c.size)
+    inside = (up >= pc) & (JL[pc, col] >= i_lo) & (JH[pc, col] <= i_hi)
+    rows = np.arange(P + 1)[:, None]
+    devok = np.all((above | below) | (rows >= pc), axis=0)
+    ok = inside & devok
+    rel_min = np.min(np.where(rows < pc, rel, np.inf), axis=0)
+    for j in np.flatnonzero(ok):
+        lane = c[j]
+        if not found[lane]:
+            found[lane], dev[lane] = True, rel_min[j]
+    return found, per, dev
+
+
+def _s2_float(N, t, a, el, eh, limit, rep, resc):
+    """Block-wise enclose_f64 of the S2 lanes (``N``: a depth per lane), each up to its step
+    ``limit``.
+    Per lane: first proved overshoot step (-1: none) and whether every earlier step was
+    proved at or below the level (``first``), its relative size; for repelling lanes the
+    last step with a proved deviation > 10^-3 and its size, the escape step, the trap
+    (step, period, deviation), and the last step of the float horizon."""
+    L = len(t)
+    lo, hi = a.copy(), a.copy()
+    alive = np.ones(L, bool)
+    res = {"over": np.full(L, -1), "first": np.ones(L, bool), "over_rel": np.full(L, np.nan),
+           "dev_k": np.full(L, -1), "dev": np.full(L, np.nan), "esc": np.full(L, -1),
+           "trap_k": np.full(L, -1), "trap_p": np.zeros(L, np.int64), "trap_dev": np.full(L, np.nan),
+           "end": np.zeros(L, np.int64)}
+    k = 0
+    B = S2_BLOCK
+    rows = np.arange(B + 1)[:, None]
+    while alive.any():
+        ids = np.flatnonzero(alive)
+        tt, rr, nn = t[ids], rep[ids], N[ids]
+        LO, HI, up = enclose_f64(nn, tt, (lo[ids], hi[ids]), el[ids], eh[ids], B)
+        with np.errstate(invalid="ignore", over="ignore"):
+            qlo, qhi = _pow_bounds(LO, HI, nn)
+            valid = (rows >= 1) & (rows <= up) & (k + rows <= limit[ids])
+            wide = valid & ((HI - LO) > S2_WIDE * HI) & rr
+            # a repelling lane's horizon ends at its first wide row (included)
+            fw = np.where(wide.any(axis=0), np.argmax(wide, axis=0), B + 1)
+            valid &= rows <= fw
+            over = valid & (qlo > tt)
+            notbelow = valid & ~(qhi <= tt)
+            above_d, below_d = qlo > tt * S2_DEV[0], qhi < tt * S2_DEV[1]
+            devok = valid & (above_d | below_d)
+            rel = np.maximum((qlo - tt) / tt, (tt - qhi) / tt)
+            esc = valid & (LO >= resc[ids]) & rr
+        has_o = over.any(axis=0)
+        fo = np.argmax(over, axis=0)
+        new_o = has_o & (res["over"][ids] < 0)
+        gi = ids[new_o]
+        res["over"][gi] = k + fo[new_o]
+        res["over_rel"][gi] = ((qlo - tt) / tt)[fo[new_o], np.flatnonzero(new_o)]
+        # "first": every step before the first overshoot proved at or below t
+        before = rows < np.where(new_o, fo, B + 1)
+        pend = res["over"][ids] < 0
+        stray = (notbelow & before).any(axis=0) & (pend | new_o)
+        res["first"][ids[stray]] = False
+        has_d = devok.any(axis=0)
+        ld = B - np.argmax(devok[::-1], axis=0)
+        res["dev_k"][ids[has_d]] = k + ld[has_d]
+        res["dev"][ids[has_d]] = rel[ld[has_d], np.flatnonzero(has_d)]
+        has_e = esc.any(axis=0) & (res["esc"][ids] < 0)
+        res["esc"][ids[has_e]] = k + np.argmax(esc, axis=0)[has_e]
+        last = np.where(valid.any(axis=0), B - np.argmax(valid[::-1], axis=0), 0)
+        res["end"][ids] = np.where(valid.any(axis=0), k + last, res["end"][ids])
+        ended = (fw <= B) | (up < B) | (k + B >= limit[ids]) | has_e
+        done = np.where(rr, ended, has_o | ended)
+        # repelling lanes past their first overshoot: a trap at the end of this block?
+        tr = np.flatnonzero(rr & ~done & (res["over"][ids] >= 0))
+        if tr.size:
+            found, per, dev = _s2_traps(nn[tr], tt[tr], el[ids[tr]], eh[ids[tr]], LO[:, tr], HI[:, tr])
+            g = ids[tr[found]]
+            res["trap_k"][g], res["trap_p"][g], res["trap_dev"][g] = k + B, per[found], dev[found]
+            done[tr[found]] = True
+        alive[ids[done]] = False
+        keep = ~done
+        lo[ids[keep]], hi[ids[keep]] = LO[B, keep], HI[B, keep]
+        k += B
+    return res
+
+
+def decide_s2(insts):
+    """S2 on its two regimes (q = eta N t^A; eta = q/(N t^A) as the ball eta_ball(q, t, N)).
+
+    q in (1, 2): an overshoot, x_k^N > t at some k <= the HP check's cap 4 est + 2000
+    (est: the predicted steps to 0.5 t), proved by lo_k^N > t (enclose_f64, blocks of 64
+    steps; lanes it cannot carry: certified_lane at 128/256/512 bits, the strict level t).
+    The note names the step, "first" when every earlier step was proved at or below t.
+    hi_k^N <= t at every step up to the cap is a certified FAIL, as in the HP check.
+
+    q > 2: the claim's two statements. (a) The fixed point is repelling: the ball of
+    phi'(t^(1/N)) = 1 - eta N t^A lies below -1 (above -1: a certified FAIL). (b) x_k does
+    not converge to t^(1/N). Since |phi'| > 1 on a neighbourhood U of r = t^(1/N)
+    (continuity), |phi(x) - r| >= lambda |x - r| there for some lambda > 1, so an orbit that
+    converges to r lies in U from some step on, where |x_k - r| can only grow: it lands on r
+    exactly. Non-convergence is therefore "x_k != r for all k", and an instance PASSes by
+    the first certificate that applies (the method names it):
+    - ``escape``: lo_k >= R, R from :func:`_s2_escape_radius`: |x_k| -> infinity (all k);
+    - ``trap``: a periodic trap (:func:`_s2_traps`) at a step K <= the HP cap:
+      |x_k^N - t| > 10^-3 t for every k >= K (all k, so the HP check's criterion at the
+      cap is proved too). Attracting cycles and their basins give one;
+    - ``horizon``: |x_K^N - t| > 10^-3 t proved at the last step K of the float horizon
+      (the enclosure's relative width below 2^-20, at most 4096 steps or the HP cap), with
+      K >= 32 steps after the first proved overshoot (the orbit came up to r and was
+      repelled). This proves x_k != r for every k <= K (r is a fixed point), i.e. no
+      convergence by step K; beyond K it is evidence only: a chaotic orbit can land on r
+      at a later step, if its start is one of the countably many preimages of r (the
+      "generic start" of the claim excludes them). The HP check decides the same criterion
+      at its cap from a 50-digit run (first-order margins, not an enclosure).
+    What no certificate decides is UNDECIDED. ``slack``: the proved relative overshoot,
+    resp. the proved deviation (trap: the smallest over the trap)."""
+    out = [None] * len(insts)
+    todo = {}
+    for i, inst in enumerate(insts):
+        over, rep, E, consistent = _s2_eta(inst, PREC)
+        if not consistent:
+            out[i] = Decision("FAIL", False, note="the ball of eta misses the eta of the claim's "
+                              "mpmath evaluators (bounds/enclosures.py disagrees with bounds/flow.py)",
+                              method="exact")
+        elif not (over or rep):
+            out[i] = Decision("N/A", True, note="hypotheses false (decided exactly)", method="exact")
+        elif over and Fraction(inst["alpha"]) ** inst["depth"] > Fraction(inst["t"]):
+            out[i] = Decision("PASS", True, float(Fraction(inst["alpha"]) ** inst["depth"] / Fraction(inst["t"]) - 1),
+                              method="exact", note="first overshoot x_k^N > t at k = 0 (decided exactly)")
+        elif over:  # alpha^N <= t exactly: step 0 is at or below the level
+            todo.setdefault(inst["depth"], []).append((i, E, False))
+        else:
+            N = inst["depth"]
+            D = _s2_fixed_point_slope(N, inst["t"], E)
+            if D > -1:
+                out[i] = Decision("FAIL", True, -1.0, method="exact",
+                                  note="phi'(t^(1/N)) > -1: the fixed point is not repelling")
+            elif not D < -1:
+                out[i] = Decision("UNDECIDED", False, note="phi'(t^(1/N)) = -1 not excluded",
+                                  method="undecided")
+            else:
+                todo.setdefault(N, []).append((i, E, True))
+    lanes = [(i, E, r) for N in sorted(todo) for i, E, r in todo[N]]
+    if not lanes:
+        return out
+    idx = [i for i, _, _ in lanes]
+    eb = [float_bounds(E) for _, E, _ in lanes]
+    Ns = np.array([insts[i]["depth"] for i in idx])
+    t = np.array([insts[i]["t"] for i in idx])
+    a = np.array([insts[i]["alpha"] for i in idx])
+    rep = np.array([r for *_, r in lanes])
+    cap = np.zeros(len(lanes), np.int64)
+    for N, js in depth_groups(Ns):  # the HP check's cap, 4 est + 2000
+        q = np.array([insts[idx[j]]["q"] for j in js])
+        eta_f = q / (N * t[js] ** (2 - 2 / N))
+        cap[js] = (4 * _predicted_steps(t[js], 0.5 * t[js], a[js], eta_f, N)).astype(np.int64) + 2000
+    limit = np.where(rep, np.minimum(cap, S2_FLOAT_STEPS), cap)
+    resc = np.array([_s2_escape_radius(insts[i]["depth"], insts[i]["t"], E) if r else np.inf
+                     for i, E, r in lanes])
+    res = _s2_float(Ns, t, a, np.array([b[0] for b in eb]), np.array([b[1] for b in eb]),
+                    limit, rep, resc)
+    for j, (i, E, r) in enumerate(lanes):
+        g = {key: v[j] for key, v in res.items()}
+        N = int(Ns[j])
+        if r:
+            out[i] = _s2_repelling_verdict(insts[i], N, g, int(cap[j]), int(limit[j]), float(resc[j]))
+        else:
+            out[i] = _s2_overshoot_verdict(insts[i], N, E, g, int(cap[j]))
+    return out
+
+
+def _s2_overshoot_verdict(inst, N, E, g, cap):
+    from verify.certified import certified_lane
+    from verify.volume.common import _escalate
+
+    if g["over"] >= 0:
+        first = "first " if g["first"] else ""
+        return Decision("PASS", True, float(g["over_rel"]), method="screen",
+                        note=f"{first}overshoot x_k^N > t at k = {int(g['over'])}")
+    if g["first"] and g["end"] >= cap:
+        return Decision("FAIL", True, -1.0, method="screen",
+                        note=f"x_k^N <= t for every k <= {cap} (no overshoot)")
+    K, method = _escalate(certified_lane, inst["t"], inst["alpha"], E, N, inst["t"], cap, True)
+    if K == UNDECIDED_STEP:
+        return Decision("UNDECIDED", False, note="the level t straddled at 512 bits", method=method)
+    if K is None:
+        return Decision("FAIL", True, -1.0, method=method,
+                        note=f"x_k^N <= t for every k <= {cap} (no overshoot)")
+    return Decision("PASS", True, method=method, note=f"first overshoot x_k^N > t at k = {K}")
+
+
+def _s2_ball_horizon(inst, N, prec, limit, resc, over):
+    """The horizon of a repelling lane enclosed by certified_lane (method ball) at ``prec``
+    bits: one run to the float stage's proved overshoot step ``over`` (if any), then runs of
+    16 steps, each from the ball of the last one's final enclosure, up to ``limit`` or until
+    the relative width exceeds S2_WIDE. The findings of :func:`_s2_float` at the ends of the
+    runs: a proved overshoot (``over`` itself if given), the last proved deviation
+    > 10^-3, escape."""
+    import gmpy2
+
+    from verify.certified import certified_lane
+
+    t = inst["t"]
+    with gmpy2.context(precision=600, round=gmpy2.RoundUp):
+        T_hi = gmpy2.mpfr(gmpy2.mpq(10011, 10000) * gmpy2.mpq(*Fraction(t).as_integer_ratio()))
+    with gmpy2.context(precision=600, round=gmpy2.RoundDown):
+        T_lo = gmpy2.mpfr(gmpy2.mpq(9989, 10000) * gmpy2.mpq(*Fraction(t).as_integer_ratio()))
+    T = gmpy2.mpfr(t)
+    _, _, E, _ = _s2_eta(inst, prec)
+    g = {"over": int(over), "dev_k": -1, "dev": math.nan, "esc": -1, "end": 0}
+    X, k = inst["alpha"], 0
+    while k < limit:
+        m = min(max(16, int(over) - k), limit - k)
+        try:
+            lane = certified_lane(t, X, E, N, max_steps=m, prec=prec, checkpoints=[m],
+                                  stop_when_settled=False, method="ball")
+        except (OverflowError, ValueError):
+            break
+        lo, hi = lane.checkpoints.get(m, (None, None))
+        if lo is None or not (lo > 0 and gmpy2.is_finite(hi)) or hi - lo > S2_WIDE * hi:
+            break
+        k += m
+        g["end"] = k
+        if lo >= resc:
+            g["esc"] = k
+            break
+        qlo, qhi = _powN(lo, N, False), _powN(hi, N, True)
+        if g["over"] < 0 and qlo > T:
+            g["over"] = k
+        if qlo > T_hi or qhi < T_lo:
+            g["dev_k"], g["dev"] = k, float(max(qlo - T, T - qhi) / T)
+        with flint_ctx.workprec(prec):
+            X = _exact_ball(lo).union(_exact_ball(hi))
+    return g
+
+
+def _s2_repelling_verdict(inst, N, g, cap, limit, resc):
+    d = _s2_repelling_certificates(g, cap, "screen")
+    if d is not None:
+        return d
+    for prec in ESCALATE:  # the horizon at more bits (a chaotic orbit loses ~1 bit a step)
+        d = _s2_repelling_certificates(_s2_ball_horizon(inst, N, prec, limit, resc, g["over"]),
+                                       cap, f"certified-{prec}")
+        if d is not None:
+            return d
+    return Decision("UNDECIDED", False, method="undecided",
+                    note=f"no certificate within the enclosed horizon ({int(g['end'])} steps)")
+
+
+def _s2_repelling_certificates(g, cap, how):
+    if g["esc"] >= 0:
+        return Decision("PASS", True, 1.0, method=f"{how}+escape",
+                        note=f"|x_k| beyond the escape radius at k = {int(g['esc'])}: x_k -> infinity")
+    if g.get("trap_k", -1) >= 0:
+        return Decision("PASS", True, float(g["trap_dev"]), method=f"{how}+trap",
+                        note=f"trap of period {int(g['trap_p'])} from k = {int(g['trap_k'])}: "
+                             f"|x_k^N - t| > 1e-3 t for every k >= {int(g['trap_k'])}")
+    if g["over"] >= 0 and g["dev_k"] >= g["over"] + S2_AFTER:
+        return Decision("PASS", True, float(g["dev"]), method=f"{how}+horizon",
+                        note=f"|x_K^N - t| > 1e-3 t at K = {int(g['dev_k'])} (first overshoot at "
+                             f"k = {int(g['over'])}; enclosed horizon {int(g['end'])} of cap {cap})")
+    return None
+
+
+VOLUME["S2"] = VolumeSpec(draw_s2, decide_s2)
