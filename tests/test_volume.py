@@ -12,13 +12,13 @@ from verify.checks import check
 from verify.volume import VOLUME, run_volume, volume_claims
 
 CLAIMS = volume_claims()
-# the flow claims K1-K3 (verify/volume/flow.py); S1, O1: tests/test_volume_flow.py;
+# the flow claims K1-K3 (verify/volume/flow.py); S1, S2, S3, O1: tests/test_volume_flow.py;
 # L1, L3: tests/test_volume_lowrank.py; P3: tests/test_volume_perturbed.py
 FLOW = ("K1", "K2", "K3")
 
 
 def test_volume_claims_are_registered_in_theory_order():
-    assert CLAIMS == ("S1", "O1", "K1", "K2", "K3", "L1", "L3", "P3", "P4")
+    assert CLAIMS == ("S1", "S2", "S3", "O1", "K1", "K2", "K3", "L1", "L3", "P3", "P4")
     assert set(CLAIMS) == set(VOLUME)
 
 
