@@ -1,4 +1,5 @@
-"""Certified volume stage of the flow claims K1, K2, K3 (see :mod:`verify.volume`).
+"""Certified volume stage of the flow claims K1, K2, K3, and of S1, S2, S3, O1 below (see
+:mod:`verify.volume`).
 
 The draws follow the claims' instance specs (verify/specs/flow.py: the same raw ranges and
 placement: eta as a fraction of S1's step bound, alpha between the step budget's floor and a
@@ -13,6 +14,11 @@ hypothesis evaluators at a precision where the float inputs compare exactly.
 >>> r = run_volume("K1", 10, seed=1)
 >>> r.counts["PASS"], r.certified
 (10, 10)
+>>> [d.verdict for d in decide_s2([{"depth": 3, "t": 1.0, "q": 1.5, "alpha": 0.5},
+...                                {"depth": 3, "t": 1.0, "q": 2.5, "alpha": 0.5}])]
+['PASS', 'PASS']
+>>> decide_s3([{"depth": 3, "t": -0.5, "alpha": 0.8, "eta_fraction": 0.95}])[0].certified
+True
 """
 
 from __future__ import annotations
@@ -253,7 +259,7 @@ VOLUME = {
 
 
 # ---------------------------------------------------------------------------------------
-# S1, S3, O1: trajectory predicates over the HP checks' horizons
+# S1, S2, S3, O1: trajectory predicates over the HP checks' horizons (or for every k)
 #
 # Each conclusion is a statement about x_0..x_K for the exact real inputs. It is decided
 # from proved enclosures lo_k <= x_k <= hi_k (a vectorized float64 enclosure below, or
@@ -1037,11 +1043,10 @@ def _s2_escape_radius(N, t, E) -> float:
 
 def _s2_traps(N, t, el, eh, LO, HI):
     """Periodic traps at the end of a block (LO, HI: (B+1, n) enclosures of n lanes of
-    depths N (an int array), the
-    last row step K): ``(found, p, dev)`` arrays. A trap is an interval I ⊇ [LO_K, HI_K]
-    and a period p with J_0 = I, J_j = enclose_f64's enclosure of phi^j(I) (j <= p),
-    J_p ⊂ I, and every J_j (j < p) proved at relative deviation |x^N - t|/t > 10^-3 (by
-    S2_DEV). Then x_(K + m p + j) lies in J_j for all m >= 0 (induction on m: x_(K + m p)
+    depths N, an int array; the last row is step K): ``(found, p, dev)`` arrays. A trap is
+    an interval I containing [LO_K, HI_K] and a period p with J_0 = I, J_j = enclose_f64's
+    enclosure of phi^j(I) (j <= p), J_p inside I, and every J_j (j < p) proved at relative
+    deviation |x^N - t|/t > 10^-3 (by S2_DEV). Then x_(K + m p + j) lies in J_j for all m >= 0 (induction on m: x_(K + m p)
     in I), so |x_k^N - t| > 10^-3 t for every k >= K. ``dev``: the smallest proved
     deviation over the J_j (a float, for the report). p is guessed from the enclosures'
     midpoints (their last 2p steps repeat with period p within S2_TRAP_TOL); I is the
@@ -1161,24 +1166,28 @@ def decide_s2(insts):
     q in (1, 2): an overshoot, x_k^N > t at some k <= the HP check's cap 4 est + 2000
     (est: the predicted steps to 0.5 t), proved by lo_k^N > t (enclose_f64, blocks of 64
     steps; lanes it cannot carry: certified_lane at 128/256/512 bits, the strict level t).
-    The note names the step, "first" when every earlier step was proved at or below t.
-    hi_k^N <= t at every step up to the cap is a certified FAIL, as in the HP check.
+    The note names the step, "first" when every earlier step was proved at or below t
+    (alpha^N > t: step 0, decided exactly). hi_k^N <= t at every step up to the cap is a
+    certified FAIL, as in the HP check.
 
     q > 2: the claim's two statements. (a) The fixed point is repelling: the ball of
     phi'(t^(1/N)) = 1 - eta N t^A lies below -1 (above -1: a certified FAIL). (b) x_k does
     not converge to t^(1/N). Since |phi'| > 1 on a neighbourhood U of r = t^(1/N)
     (continuity), |phi(x) - r| >= lambda |x - r| there for some lambda > 1, so an orbit that
     converges to r lies in U from some step on, where |x_k - r| can only grow: it lands on r
-    exactly. Non-convergence is therefore "x_k != r for all k", and an instance PASSes by
+    exactly at some step. Non-convergence is therefore "x_k != r for all k", and an instance PASSes by
     the first certificate that applies (the method names it):
     - ``escape``: lo_k >= R, R from :func:`_s2_escape_radius`: |x_k| -> infinity (all k);
     - ``trap``: a periodic trap (:func:`_s2_traps`) at a step K <= the HP cap:
       |x_k^N - t| > 10^-3 t for every k >= K (all k, so the HP check's criterion at the
       cap is proved too). Attracting cycles and their basins give one;
-    - ``horizon``: |x_K^N - t| > 10^-3 t proved at the last step K of the float horizon
-      (the enclosure's relative width below 2^-20, at most 4096 steps or the HP cap), with
-      K >= 32 steps after the first proved overshoot (the orbit came up to r and was
-      repelled). This proves x_k != r for every k <= K (r is a fixed point), i.e. no
+    - ``horizon``: |x_K^N - t| > 10^-3 t proved at the last step K of the enclosed horizon
+      where it is proved, with K >= 32 steps after the first proved overshoot (the orbit
+      came up to r and was repelled). The horizon: enclose_f64 while the enclosure's
+      relative width stays below 2^-20, for at most 4096 steps or the HP cap; if that gives
+      no certificate, certified_lane balls at 128, 256, 512 bits (runs of 16 steps, K at
+      the end of a run; a chaotic orbit loses about a bit a step, so more bits carry
+      further). This proves x_k != r for every k <= K (r is a fixed point), i.e. no
       convergence by step K; beyond K it is evidence only: a chaotic orbit can land on r
       at a later step, if its start is one of the countably many preimages of r (the
       "generic start" of the claim excludes them). The HP check decides the same criterion
