@@ -916,15 +916,20 @@ def _s3_float_verdict(inst, N, E, g, K):
 def _lane_prefix(t, alpha, E, N, K, prec):
     """(lo, hi) mpfr enclosures of x_0, x_1, ... from certified_lane at ``prec`` bits: all
     K + 1 steps, or the steps enclosed before a ball lane was lost (an iterate that left
-    (0, alpha], say, and overflowed: the steps before are still proved)."""
+    (0, alpha], say, and overflowed: the steps before are still proved).
+
+    certified_lane is called inside ``flint.ctx.workprec(prec)``: it converts an arb input
+    (eta's ball) to MPFR bounds at flint's *current* precision, 53 bits by default, which
+    is sound but leaves eta only ~1e-16 accurate at any ``prec``."""
     from verify.certified import certified_lane
 
     for m in (K, 64, 8):  # a ball beyond MPFR's exponent range raises: the shorter prefix
         if m > K:
             continue
         try:
-            lane = certified_lane(t, alpha, E, N, max_steps=m, prec=prec, checkpoints=range(m + 1),
-                                  stop_when_settled=False)
+            with flint_ctx.workprec(prec):  # eta's ball read at prec bits (see below)
+                lane = certified_lane(t, alpha, E, N, max_steps=m, prec=prec,
+                                      checkpoints=range(m + 1), stop_when_settled=False)
             break
         except (OverflowError, ValueError):
             continue
@@ -1008,7 +1013,7 @@ def _s2_eta(inst, prec):
         T, Q = mpmath.mpf(t), mpmath.mpf(q)
         eta = Q * ev["monotone_step_bound"](T, N)
         over = bool(ev["s2_overshoot_regime"](T, eta, N))
-        rep = bool(ev["s2_repelling"](T, eta, N))
+        rep = not over and bool(ev["s2_repelling"](T, eta, N))  # s2_outcome: overshoot first
         eta_text = mpmath.nstr(eta, 100)
     E = eta_ball(q, t, N, prec=prec)
     with flint_ctx.workprec(prec):
@@ -1251,7 +1256,6 @@ def decide_s2(insts):
 
 def _s2_overshoot_verdict(inst, N, E, g, cap):
     from verify.certified import certified_lane
-    from verify.volume.common import _escalate
 
     if g["over"] >= 0:
         first = "first " if g["first"] else ""
@@ -1260,13 +1264,19 @@ def _s2_overshoot_verdict(inst, N, E, g, cap):
     if g["first"] and g["end"] >= cap:
         return Decision("FAIL", True, -1.0, method="screen",
                         note=f"x_k^N <= t for every k <= {cap} (no overshoot)")
-    K, method = _escalate(certified_lane, inst["t"], inst["alpha"], E, N, inst["t"], cap, True)
-    if K == UNDECIDED_STEP:
-        return Decision("UNDECIDED", False, note="the level t straddled at 512 bits", method=method)
-    if K is None:
-        return Decision("FAIL", True, -1.0, method=method,
-                        note=f"x_k^N <= t for every k <= {cap} (no overshoot)")
-    return Decision("PASS", True, method=method, note=f"first overshoot x_k^N > t at k = {K}")
+    t = inst["t"]
+    for prec in ESCALATE:  # the strict level t, every step enclosed (ball: q > 1)
+        _, _, E, _ = _s2_eta(inst, prec)
+        with flint_ctx.workprec(prec):  # eta's ball read at prec bits
+            h = certified_lane(t, inst["alpha"], E, N, levels=[t], max_steps=cap, prec=prec,
+                               strict=True).hits[0]
+        if h.status == "decided":
+            return Decision("PASS", True, method=f"certified-{prec}",
+                            note=f"first overshoot x_k^N > t at k = {h.step}")
+        if h.status == "unreached":
+            return Decision("FAIL", True, -1.0, method=f"certified-{prec}",
+                            note=f"x_k^N <= t for every k <= {cap} (no overshoot)")
+    return Decision("UNDECIDED", False, note="the level t straddled at 512 bits", method="undecided")
 
 
 def _s2_ball_horizon(inst, N, prec, limit, resc, over):
@@ -1292,8 +1302,9 @@ def _s2_ball_horizon(inst, N, prec, limit, resc, over):
     while k < limit:
         m = min(max(16, int(over) - k), limit - k)
         try:
-            lane = certified_lane(t, X, E, N, max_steps=m, prec=prec, checkpoints=[m],
-                                  stop_when_settled=False, method="ball")
+            with flint_ctx.workprec(prec):  # eta's ball read at prec bits
+                lane = certified_lane(t, X, E, N, max_steps=m, prec=prec, checkpoints=[m],
+                                      stop_when_settled=False, method="ball")
         except (OverflowError, ValueError):
             break
         lo, hi = lane.checkpoints.get(m, (None, None))
