@@ -1186,14 +1186,14 @@ def decide_s2(insts):
     - ``trap``: a periodic trap (:func:`_s2_traps`) at a step K <= the HP cap:
       |x_k^N - t| > 10^-3 t for every k >= K (all k, so the HP check's criterion at the
       cap is proved too). Attracting cycles and their basins give one;
-    - ``horizon``: |x_K^N - t| > 10^-3 t proved at the last step K of the enclosed horizon
-      where it is proved, with K >= 32 steps after the first proved overshoot (the orbit
-      came up to r and was repelled). The horizon: enclose_f64 while the enclosure's
-      relative width stays below 2^-20, for at most 4096 steps or the HP cap; if that gives
-      no certificate, certified_lane balls at 128, 256, 512 bits (runs of 16 steps, K at
-      the end of a run; a chaotic orbit loses about a bit a step, so more bits carry
-      further). This proves x_k != r for every k <= K (r is a fixed point), i.e. no
-      convergence by step K; beyond K it is evidence only: a chaotic orbit can land on r
+    - ``horizon``: |x_K^N - t| > 10^-3 t proved at a step K >= 32 steps after the first
+      proved overshoot (the orbit came up to r and was repelled): enclose_f64, while the
+      enclosure's relative width stays below 2^-20, for at most 4096 steps or the HP cap,
+      K the last step where the deviation is proved; if that gives no certificate,
+      certified_lane balls at 128, 256, 512 bits (runs of 16 steps, K the end of the first
+      run where the certificate holds; a chaotic orbit loses about a bit a step, so more
+      bits carry further). This proves x_k != r for every k <= K (r is a fixed point),
+      i.e. no convergence by step K; beyond K it is evidence only: a chaotic orbit can land on r
       at a later step, if its start is one of the countably many preimages of r (the
       "generic start" of the claim excludes them). The HP check decides the same criterion
       at its cap from a 50-digit run (first-order margins, not an enclosure).
@@ -1279,11 +1279,13 @@ def _s2_overshoot_verdict(inst, N, E, g, cap):
     return Decision("UNDECIDED", False, note="the level t straddled at 512 bits", method="undecided")
 
 
-def _s2_ball_horizon(inst, N, prec, limit, resc, over):
+def _s2_ball_horizon(inst, N, prec, limit, resc, over, start):
     """The horizon of a repelling lane enclosed by certified_lane (method ball) at ``prec``
-    bits: one run to the float stage's proved overshoot step ``over`` (if any), then runs of
-    16 steps, each from the ball of the last one's final enclosure, up to ``limit`` or until
-    the relative width exceeds S2_WIDE. The findings of :func:`_s2_float` at the ends of the
+    bits: one run to step ``start`` (the end of the float stage's horizon, which more bits
+    carry too), then runs of 16 steps, each from the ball of the last one's final enclosure
+    (a run into a blown-up ball raises in its conversion to MPFR bounds), up to ``limit``,
+    until the relative width exceeds S2_WIDE, or until the horizon certificate holds (a
+    proved deviation at least S2_AFTER steps after the overshoot: more runs only move K). The findings of :func:`_s2_float` at the ends of the
     runs: a proved overshoot (``over`` itself if given), the last proved deviation
     > 10^-3, escape."""
     import gmpy2
@@ -1300,7 +1302,7 @@ def _s2_ball_horizon(inst, N, prec, limit, resc, over):
     g = {"over": int(over), "dev_k": -1, "dev": math.nan, "esc": -1, "end": 0}
     X, k = inst["alpha"], 0
     while k < limit:
-        m = min(max(16, int(over) - k), limit - k)
+        m = min(max(16, int(start) - k), limit - k)
         try:
             with flint_ctx.workprec(prec):  # eta's ball read at prec bits
                 lane = certified_lane(t, X, E, N, max_steps=m, prec=prec, checkpoints=[m],
@@ -1320,6 +1322,8 @@ def _s2_ball_horizon(inst, N, prec, limit, resc, over):
             g["over"] = k
         if qlo > T_hi or qhi < T_lo:
             g["dev_k"], g["dev"] = k, float(max(qlo - T, T - qhi) / T)
+            if g["over"] >= 0 and k >= g["over"] + S2_AFTER:
+                break
         with flint_ctx.workprec(prec):
             X = _exact_ball(lo).union(_exact_ball(hi))
     return g
@@ -1330,8 +1334,9 @@ def _s2_repelling_verdict(inst, N, g, cap, limit, resc):
     if d is not None:
         return d
     for prec in ESCALATE:  # the horizon at more bits (a chaotic orbit loses ~1 bit a step)
-        d = _s2_repelling_certificates(_s2_ball_horizon(inst, N, prec, limit, resc, g["over"]),
-                                       cap, f"certified-{prec}")
+        d = _s2_repelling_certificates(
+            _s2_ball_horizon(inst, N, prec, limit, resc, g["over"], max(g["over"], g["end"])),
+            cap, f"certified-{prec}")
         if d is not None:
             return d
     return Decision("UNDECIDED", False, method="undecided",
