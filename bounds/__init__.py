@@ -129,6 +129,8 @@ _CLAIMS = [
             ("s3_nonpositive_condition", flow.s3_nonpositive_condition),
             ("s3_decreasing_step_bound", flow.s3_decreasing_step_bound),
             ("s3_positivity_step_bound", flow.s3_positivity_step_bound),
+            ("s3_positivity_step_bound_ball", enclosures.s3_positivity_step_bound_ball),
+            ("s3_decreasing_step_bound_ball", enclosures.s3_decreasing_step_bound_ball),
         ),
         "docs/theory.md#s3",
     ),

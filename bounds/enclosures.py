@@ -53,6 +53,7 @@ __all__ = [
     "l2_error_bound_ball",
     # step bounds
     "s3_positivity_step_bound_ball",
+    "s3_decreasing_step_bound_ball",
 ]
 
 
@@ -376,6 +377,18 @@ def s3_positivity_step_bound_ball(t: arb, alpha: arb, N: int) -> arb:
     if not t < alpha**N:
         raise ValueError("s3_positivity_step_bound needs t < alpha^N (not provable from the balls)")
     return 1 / (alpha ** (N - 2) * (alpha**N - t))
+
+
+def s3_decreasing_step_bound_ball(t: arb, alpha: arb, N: int) -> arb:
+    """S3 decreasing step bound (0 < t < alpha^N) 1 / (alpha^(N-2) ((2N-1) alpha^N - (N-1) t)),
+    as :func:`bounds.flow.s3_decreasing_step_bound`; t < alpha^N provable.
+
+    >>> print(s3_decreasing_step_bound_ball(arb("0.5"), arb(1), 2).str(5, radius=False))
+    0.40000
+    """
+    if not t < alpha**N:
+        raise ValueError("s3_decreasing_step_bound needs t < alpha^N (not provable from the balls)")
+    return 1 / (alpha ** (N - 2) * ((2 * N - 1) * alpha**N - (N - 1) * t))
 
 
 def _min_ball(a: arb, b: arb) -> arb:

@@ -12,14 +12,15 @@ from verify.checks import check
 from verify.volume import VOLUME, run_volume, volume_claims
 
 CLAIMS = volume_claims()
-# the flow claims K1-K3 (verify/volume/flow.py); S1, O1: tests/test_volume_flow.py;
+# the flow claims K1-K3 (verify/volume/flow.py); S1, S2, S3, O1: tests/test_volume_flow.py;
 # L1, L2, L3: tests/test_volume_lowrank.py; P3: tests/test_volume_perturbed.py; P4:
 # tests/test_volume_p4.py; P1, P2, P5: tests/test_volume_p1p2p5.py; R1: tests/test_volume_reduction.py
 FLOW = ("K1", "K2", "K3")
 
 
 def test_volume_claims_are_registered_in_theory_order():
-    assert CLAIMS == ("R1", "S1", "O1", "K1", "K2", "K3", "L1", "L2", "L3", "P1", "P2", "P3", "P4", "P5")
+    assert CLAIMS == ("R1", "S1", "S2", "S3", "O1", "K1", "K2", "K3", "L1", "L2", "L3", "P1", "P2",
+                      "P3", "P4", "P5")
     assert set(CLAIMS) == set(VOLUME)
 
 
@@ -86,7 +87,7 @@ def test_a_bound_tightened_by_two_percent_is_a_certified_fail(monkeypatch, cid, 
 
 def test_bad_arguments_name_the_problem():
     with pytest.raises(ValueError, match="no volume stage"):
-        run_volume("S2", 10)
+        run_volume("Q9", 10)  # every claim of the paper has one
     with pytest.raises(ValueError, match="count"):
         run_volume("K2", -1)
 
