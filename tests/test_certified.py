@@ -347,3 +347,27 @@ def test_bad_closed_form_input():
         enclose_input("1", 60, kind="float")
     with pytest.raises(ValueError, match="prec must be"):
         certified_tau(1, "0.1", "0.5", 3, 8)
+
+
+def test_a_ball_input_keeps_the_lane_precision_outside_a_workprec_block():
+    # eta as a 200-bit ball, certified_lane at 200 bits called at flint's default 53 bits:
+    # the mpfr bounds of the ball must be about 2^-200 apart, not 2^-53
+    from flint import arb, ctx as fctx
+
+    from verify.certified import enclose_input
+
+    with fctx.workprec(200):
+        eta = arb(1) / 3
+    assert fctx.prec == 53
+    lo, hi = enclose_input(eta, 200, name="eta")
+    assert lo <= hi and (hi - lo) < gmpy2.mpfr(2) ** -190
+
+
+def test_mpfr_bounds_of_an_astronomical_ball_are_infinite_not_an_error():
+    from flint import arb
+
+    from verify.certified import _mpfr_bounds
+
+    huge = arb(2) ** (2**70)
+    lo, hi = _mpfr_bounds(huge, 128)
+    assert hi == gmpy2.mpfr("inf") and lo <= hi

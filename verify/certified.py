@@ -179,10 +179,17 @@ def _mpfr_bounds(ball: arb, prec: int):
     out = []
     if not ball.is_finite():
         return gmpy2.mpfr("-inf"), gmpy2.mpfr("inf")
-    for b in (ball.lower(), ball.upper()):
+    # arb rounds lower()/upper() outward at flint's *current* precision (53 bits unless a
+    # caller set it): take them at the lane's precision, or the bounds lose its digits
+    with flint_ctx.workprec(max(prec, flint_ctx.prec)):
+        ends = (ball.lower(), ball.upper())
+    for b, inf in zip(ends, ("-inf", "inf")):
         man, exp = b.man_exp()
-        with gmpy2.context(precision=max(prec, int(fmpz(man).bit_length()) + 2)):
-            out.append(gmpy2.mul_2exp(gmpy2.mpfr(int(man)), int(exp)))
+        try:
+            with gmpy2.context(precision=max(prec, int(fmpz(man).bit_length()) + 2)):
+                out.append(gmpy2.mul_2exp(gmpy2.mpfr(int(man)), int(exp)))
+        except OverflowError:  # an exponent beyond MPFR's range: the infinite end is sound
+            out.append(gmpy2.mpfr(inf))
     return tuple(out)
 
 
@@ -197,7 +204,8 @@ def _as_arb(value, prec: int, name: str) -> arb:
                 raise ValueError(f"{name}: interval endpoints out of order")
             return lo.union(hi)
     q = _fraction(value, name)
-    return arb(fmpq(q.numerator, q.denominator))
+    with flint_ctx.workprec(max(prec, flint_ctx.prec)):
+        return arb(fmpq(q.numerator, q.denominator))
 
 
 # ---------------------------------------------------------------------------------------
