@@ -57,3 +57,13 @@ def test_summary_counts_certified_decided_outcomes_and_the_share_line_names_low_
     assert "1 of 2 decided verdicts (50.0 %)" in line and "below 99 %: K2 1/2" in line
     full = summarize("K2", "x", [a], dps=50, seed=0)
     assert render_certified_share([full]).endswith("every claim at 99 % or more")
+
+
+def test_an_instance_the_certified_path_cannot_read_abstains():
+    from verify.checks import Outcome
+
+    fake = Outcome("K2", "PASS", 1.0, 50, {})  # e.g. a replaced check's outcome in a test
+    good = check("K2", K2)
+    (a, b), msgs = recheck("K2", [fake, good])
+    assert (a.certified, a.verdict, msgs) == (False, "PASS", ())
+    assert b.certified  # the readable instance is still decided
