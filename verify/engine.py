@@ -165,6 +165,9 @@ class Hit:
 
     step: int | None
     ambiguous: bool
+    #: the first step whose comparison fell inside the margin (None: none did); every
+    #: comparison before it was decided (not part of equality)
+    first_ambiguous: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -372,8 +375,9 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
     ta = abs(float(t))
     pow_m = _power_chain(N - 1) if N > 2 else (lambda v: v)
     pending = sorted(levels, key=lambda lv: lv[1])  # ascending levels
-    hits: dict[int, tuple[int | None, bool]] = {}
+    hits: dict[int, tuple[int | None, bool, int | None]] = {}
     ambiguous = {pos: False for pos, _, _ in pending}
+    first_amb: dict[int, int] = {}
     halt = False  # an Event(stop=True) has hit
     cps: dict[int, object] = {}
     cperr: dict[int, float] = {}
@@ -445,12 +449,14 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
                 if k == 0 and exact0.get(pos) is not None:
                     hit_now = exact0[pos]
                 elif abs(float(gap)) <= margin + (Nf + 1) * u * abs(float(d)):
+                    if not ambiguous[pos]:
+                        first_amb[pos] = k
                     ambiguous[pos] = True
                     hit_now = False
                 else:
                     hit_now = gap > 0
                 if hit_now:
-                    hits[pos] = (k, ambiguous[pos])
+                    hits[pos] = (k, ambiguous[pos], first_amb.get(pos))
                     halt = halt or stop_here
                 else:
                     still.append(lv)
@@ -477,7 +483,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
         adf_last = adf
         k += 1
     for pos, _, _ in pending:
-        hits[pos] = (None, ambiguous[pos])
+        hits[pos] = (None, ambiguous[pos], first_amb.get(pos))
     if progress is not None:
         progress(max_steps)
     return (x, k, err, diverged, div_step, stationary, halt), hits, cps, cperr
