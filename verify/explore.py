@@ -58,7 +58,8 @@ from verify.limits import (
     setup_seconds,
 )
 
-__all__ = ["Setting", "make_setting", "predict", "simulate", "NOISE_KINDS"]
+__all__ = ["Setting", "make_setting", "check_scalars", "check_cost", "predict", "simulate",
+           "NOISE_KINDS", "STATUSES"]
 
 NOISE_KINDS = ("worst", "random")
 
@@ -134,11 +135,67 @@ def _spectrum_range(vals, dps, tol_digits=15):
     if small >= big * mpmath.mpf(10) ** -(dps - tol_digits):
         return
     need = int(mpmath.ceil(mpmath.log10(big / small))) + tol_digits
-    fix = (f"raise --dps (dps=) to {need}" if need <= MAX_DPS else
+    fix = (f"raise --dps to {need}" if need <= MAX_DPS else
            f"that needs dps {need}, above the maximum {MAX_DPS}: rescale the spectrum")
     raise ValueError(f"spectrum value {mpmath.nstr(small, 5)} is lost next to "
                      f"{mpmath.nstr(big, 5)} at dps {dps}: the target matrix keeps "
                      f"eigenvalues down to 1e-{dps - tol_digits} of the largest ({fix})")
+
+
+def check_scalars(*, depth, alpha, eta, eps, theta=None, noise=None, seed=0, dps=50, tol=DEFAULT_TOL):
+    """The checks of :func:`make_setting` on its scalar parameters alone (cheap: call it
+    before reading matrix files). ValueError naming the first bad value."""
+    dps = check_dps(dps)
+    if dps > MAX_DPS:
+        raise ValueError(f"dps must be <= {MAX_DPS} (the engine's rounding margins are floats), got {dps}")
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
+        raise ValueError(f"depth N must be an integer >= 2, got {depth!r}")
+    if depth > MAX_DEPTH:
+        raise ValueError(f"depth N must be <= {MAX_DEPTH} (every step costs O(N) per "
+                         f"eigenvalue; the claims are exercised up to N = 8), got {depth}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a nonnegative integer, got {seed!r}")
+    with mpmath.workdps(dps):
+        _positive(alpha, "alpha")
+        _positive(eta, "eta")
+        ep = parse_number(eps, name="eps")
+        if not 0 < ep < 1:
+            raise ValueError(f"eps must be in (0, 1), got {eps}")
+        if theta is not None and parse_number(theta, name="theta") < 0:
+            raise ValueError(f"theta must be >= 0, got {theta}")
+        if noise is not None and parse_number(noise, name="noise") < 0:
+            raise ValueError(f"noise must be >= 0, got {noise}")
+    from verify.instances import _check_tol
+
+    _check_tol(tol)
+    return dps
+
+
+def check_cost(n: int, *, depth: int, dps: int, setup: bool = True, max_steps: int | None = None,
+               full_matrix: bool = False, samples: int = 33, max_seconds=None,
+               max_memory_mb=None) -> None:
+    """Refuse up front (ValueError) a problem of size n whose set-up, or whose simulation of
+    ``max_steps`` steps, is estimated above ``max_seconds`` / ``max_memory_mb``
+    (:mod:`verify.limits`; the message names the estimate and the flag that raises it)."""
+    caps = dict(max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+    if setup:
+        check_budget(seconds=setup_seconds(n, dps), memory=memory_bytes(n, depth, dps),
+                     what=f"setting up a {n}x{n} problem at dps {dps}",
+                     why="mpmath eigendecompositions are O(n^3)", **caps)
+    if max_steps is None:
+        return
+    if full_matrix:
+        check_budget(seconds=full_seconds(max_steps, n, depth, dps),
+                     memory=memory_bytes(n, depth, dps, matrices=3 * depth + samples + 12),
+                     what=f"simulate --full-matrix: {max_steps} steps of {depth} {n}x{n} factors "
+                          f"at dps {dps}",
+                     why="each step multiplies the N factors in mpmath, O(N n^3)", **caps)
+    else:
+        check_budget(seconds=reduced_seconds(max_steps, n, depth, dps),
+                     what=f"simulate: {max_steps} steps of {n} eigenvalues at depth {depth} and "
+                          f"dps {dps}",
+                     why="each step of each eigenvalue costs O(N); the estimate assumes no "
+                         "iterate becomes stationary", **caps)
 
 
 def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, theta=None,
@@ -161,16 +218,8 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
     estimated above ``max_seconds`` or ``max_memory_mb`` is refused before any work
     (:mod:`verify.limits`). Nothing passed in is modified.
     """
-    dps = check_dps(dps)
-    if dps > MAX_DPS:
-        raise ValueError(f"dps must be <= {MAX_DPS} (the engine's rounding margins are floats), got {dps}")
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-        raise ValueError(f"depth N must be an integer >= 2, got {depth!r}")
-    if depth > MAX_DEPTH:
-        raise ValueError(f"depth N must be <= {MAX_DEPTH} (every step costs O(N) per "
-                         f"eigenvalue; the claims are exercised up to N = 8), got {depth}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a nonnegative integer, got {seed!r}")
+    dps = check_scalars(depth=depth, alpha=alpha, eta=eta, eps=eps, theta=theta, noise=noise,
+                        seed=seed, dps=dps, tol=tol)
     if (spectrum is None) == (target is None):
         raise ValueError("give exactly one of a spectrum or a target matrix")
     if noise is not None and perturbation is not None:
@@ -185,10 +234,7 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
     else:
         n = _rows(target)
     if n:
-        check_budget(seconds=setup_seconds(n, dps), memory=memory_bytes(n, depth, dps),
-                     what=f"setting up a {n}x{n} problem at dps {dps}",
-                     why="mpmath eigendecompositions are O(n^3)",
-                     max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+        check_cost(n, depth=depth, dps=dps, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
     adjustments = []
     with mpmath.workdps(dps):
         a = _positive(alpha, "alpha")
@@ -489,20 +535,8 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"max steps must be a positive integer, got {max_steps!r}")
     N, r, n = st.depth, st.r, st.n
-    if full_matrix:
-        check_budget(seconds=full_seconds(max_steps, n, N, st.dps),
-                     memory=memory_bytes(n, N, st.dps, matrices=3 * N + samples + 12),
-                     what=f"simulate --full-matrix: {max_steps} steps of {N} {n}x{n} factors "
-                          f"at dps {st.dps}",
-                     why="each step multiplies the N factors in mpmath, O(N n^3)",
-                     max_seconds=max_seconds, max_memory_mb=max_memory_mb)
-    else:
-        check_budget(seconds=reduced_seconds(max_steps, n, N, st.dps),
-                     what=f"simulate: {max_steps} steps of {n} eigenvalues at depth {N} and "
-                          f"dps {st.dps}",
-                     why="each step of each eigenvalue costs O(N); the estimate assumes no "
-                         "iterate becomes stationary",
-                     max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+    check_cost(n, depth=N, dps=st.dps, setup=False, max_steps=max_steps, full_matrix=full_matrix,
+               samples=samples, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
     bound = _divergence_bound(st)
     with mpmath.workdps(st.dps):
         obs = (_observe_full if full_matrix else _observe_reduced)(st, max_steps, bound, progress)
@@ -578,7 +612,7 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
         elif censored:
             status = "censored"
             reason = (f"not reached within {K} steps: {', '.join(censored)}; raise --max-steps "
-                      f"(max_steps=) to see further")
+                      f"to see further")
         else:
             status, reason = "ok", None
         tie = _tie(st) if theta_state[0] != "hit" else None
@@ -632,8 +666,7 @@ def _undecided_reason(st, undecided, theta_undecided):
     tie = _tie(st) if theta_undecided else None
     if tie:
         return tie
-    return (f"within the rounding margin at dps {st.dps}: {', '.join(undecided)}; raise "
-            f"--dps (dps=)")
+    return (f"within the rounding margin at dps {st.dps}: {', '.join(undecided)}; raise --dps")
 
 
 def _sample_products(st, ks, end, full_matrix):

@@ -240,11 +240,11 @@ def prepare_symmetric(M, *, name: str = "matrix", tol=1e-12, psd: bool = False,
     >>> [mpmath.nstr(x, 5) for x in p.s]
     ['5.0', '0.0']
     >>> print(p.notes[0])    # the eigensolver's round-off of the 0 eigenvalue
-    W: 1 eigenvalue(s) in [-1.97e-31, 0) clipped to 0 (PSD round-off, within tol * ||M||_2 = 5.0e-12)
+    W: 1 eigenvalue(s) in [-1.97e-31, 0) clipped to 0 (PSD round-off, within tol * ||A||_2 = 5.0e-12)
     >>> prepare_symmetric([[1, 0.5], [0.4, 1]], name="W")
     Traceback (most recent call last):
     ...
-    ValueError: W: not symmetric: entry (0,1) = 0.5 but (1,0) = 0.4, |difference| 0.1 > tol * max|W| = 1.0e-12 (tol 1.0e-12, --tol)
+    ValueError: W: not symmetric: entry (0,1) = 0.5 but (1,0) = 0.4, |difference| 0.1 > tol * max|A| = 1.0e-12 (tol 1.0e-12, --tol)
     """
     dps = check_dps(dps)
     rtol = _check_tol(tol)
@@ -268,15 +268,15 @@ def prepare_symmetric(M, *, name: str = "matrix", tol=1e-12, psd: bool = False,
             raise ValueError(
                 f"{name}: not symmetric: entry ({i},{j}) = {mpmath.nstr(A[i, j], 6)} but "
                 f"({j},{i}) = {mpmath.nstr(A[j, i], 6)}, |difference| {mpmath.nstr(asym, 3)} > "
-                f"tol * max|{name}| = {mpmath.nstr(rtol * scale, 3)} (tol {mpmath.nstr(rtol, 3)}, --tol)")
+                f"tol * max|A| = {mpmath.nstr(rtol * scale, 3)} (tol {mpmath.nstr(rtol, 3)}, --tol)")
         if asym > 0:
             for i in range(n):
                 for j in range(i + 1, n):
                     m = (A[i, j] + A[j, i]) / 2
                     A[i, j] = m
                     A[j, i] = m
-            notes.append(f"{name}: symmetrized (max |M - M^T| = {mpmath.nstr(asym, 3)}, "
-                         f"within tol * max|M| = {mpmath.nstr(rtol * scale, 3)})")
+            notes.append(f"{name}: symmetrized (max |A - A^T| = {mpmath.nstr(asym, 3)}, "
+                         f"within tol * max|A| = {mpmath.nstr(rtol * scale, 3)})")
         if not (eigen or psd):
             return Prepared(M=A, s=None, V=None, notes=tuple(notes))
         s, V = symmetric_eigen(A, dps=dps)
@@ -286,14 +286,14 @@ def prepare_symmetric(M, *, name: str = "matrix", tol=1e-12, psd: bool = False,
             if lo < -rtol * norm:
                 raise ValueError(
                     f"{name}: not positive semidefinite: eigenvalue s_{n} = {mpmath.nstr(lo, 5)} "
-                    f"< -tol * ||{name}||_2 = {mpmath.nstr(-rtol * norm, 3)} "
+                    f"< -tol * ||A||_2 = {mpmath.nstr(-rtol * norm, 3)} "
                     f"(tol {mpmath.nstr(rtol, 3)}, --tol)")
             neg = [x for x in s if x < 0]
             if neg:
                 s = tuple(max(x, mpmath.mpf(0)) for x in s)
                 A = _sym_product(V, s, n)
                 notes.append(f"{name}: {len(neg)} eigenvalue(s) in [{mpmath.nstr(min(neg), 3)}, 0) "
-                             f"clipped to 0 (PSD round-off, within tol * ||M||_2 = "
+                             f"clipped to 0 (PSD round-off, within tol * ||A||_2 = "
                              f"{mpmath.nstr(rtol * norm, 3)})")
         return Prepared(M=A, s=tuple(s), V=V, notes=tuple(notes))
 

@@ -188,11 +188,11 @@ def check_budget(*, seconds: float | None = None, memory: int | None = None, wha
     tail = f" ({why})" if why else ""
     if seconds is not None and seconds > max_seconds:
         raise ValueError(f"{what} would take about {human_seconds(seconds)}{tail}, above the "
-                         f"limit of {max_seconds:g} s: --max-seconds (max_seconds=) raises it")
+                         f"limit of {max_seconds:g} s: raise it with --max-seconds (API: max_seconds=)")
     if memory is not None and memory > max_memory_mb * 2**20:
         raise ValueError(f"{what} would need about {memory / 2**20:.3g} MB of memory{tail}, "
-                         f"above the limit of {max_memory_mb:g} MB: --max-memory "
-                         f"(max_memory_mb=) raises it")
+                         f"above the limit of {max_memory_mb:g} MB: raise it with --max-memory "
+                         f"(API: max_memory_mb=)")
 
 
 def physical_memory_mb() -> float | None:
