@@ -884,3 +884,40 @@ def test_progress_bar_on_a_terminal_and_not_with_no_progress(monkeypatch, capsys
 def test_no_progress_when_stderr_is_not_a_terminal(capsys):
     code, _, err = run_cli(capsys, "simulate", *PROBLEM, "--max-steps", "300000", "--json")
     assert code == 0 and err == ""
+
+
+def test_figures_progress_bar_follows_the_figures(monkeypatch, tmp_path):
+    import verify.figures as figures
+
+    def fake(out_dir, *, dps=30, progress=None):
+        for i in range(4):
+            progress(i, 4, f"fig{i}")
+        progress(4, 4, "figures")
+        return []
+
+    monkeypatch.setattr(figures, "make_all", fake)
+    tty = _TTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(["figures", "--out", str(tmp_path / "figs")]) == 0
+    drawn = "".join(tty.parts)
+    assert "100.0% figures" in drawn and (tmp_path / "figs").is_dir()
+
+
+def test_a_long_command_without_a_total_shows_its_elapsed_time(monkeypatch, capsys):
+    import time
+
+    from verify import checks
+
+    def slow(inst, dps):
+        time.sleep(2.7)
+        return checks.Outcome("K2", checks.PASS, 1.0, dps, dict(inst))
+
+    monkeypatch.setitem(checks._CHECKS, "K2", slow)
+    import verify.volume.recheck as rc
+
+    monkeypatch.setattr(rc, "recheck", lambda cid, outs: (outs, ()))
+    tty = _TTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(["check", "K2", "--instance", json.dumps(K2_INSTANCE)]) == 0
+    assert "check K2:" in "".join(tty.parts)
+    capsys.readouterr()

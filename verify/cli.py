@@ -450,18 +450,12 @@ def cmd_figures(args) -> int:
     except ImportError as exc:  # matplotlib is the optional extra `plots`
         raise UsageError(f"figures need matplotlib: pip install 'dmf-verify[plots]' ({exc})") from None
     _check_out_dir(args.out)
-    fns = (figures.fig_trajectories, figures.fig_endpoints_vs_noise, figures.fig_denoising,
-           figures.fig_phase_diagram)
-    paths = []
     with Progress("figures", enabled=_show_progress(args)) as bar:
-        for i, fn in enumerate(fns):
-            bar.update(i, len(fns), fn.__name__)
-            try:
-                paths += fn(args.out, dps=args.dps)
-            except OSError as exc:
-                raise UsageError(f"cannot write figures to --out {args.out}: "
-                                 f"{exc.strerror or exc}") from None
-        bar.update(len(fns), len(fns), "figures")
+        try:
+            paths = figures.make_all(args.out, dps=args.dps, progress=bar.update)
+        except OSError as exc:
+            raise UsageError(f"cannot write figures to --out {args.out}: "
+                             f"{exc.strerror or exc}") from None
     for path in paths:
         print(path)
     return EXIT_OK
