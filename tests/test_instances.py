@@ -489,3 +489,12 @@ def test_read_matrix_size_check_runs_before_conversion(tmp_path):
     with pytest.raises(ValueError, match=r"big\.npy: 5x5 is too large"):
         read_matrix(tmp_path / "big.npy", size_check=refuse)
     assert seen == [5]
+
+
+@pytest.mark.parametrize("name, text", [("m.json", "[[1, \"0.5\"], [\"0.5\", 1]]"),
+                                        ("m.csv", "1,0.5\n0.5,1\n")])
+def test_read_matrix_size_check_for_text_files(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError, match="2 rows refused"):
+        read_matrix(tmp_path / name, size_check=lambda n: (_ for _ in ()).throw(ValueError(f"{n} rows refused")))
+    assert read_matrix(tmp_path / name, size_check=lambda n: None).rows == 2

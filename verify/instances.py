@@ -608,6 +608,8 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
                 raise ValueError(f"{label}: unreadable .npy file (not an array)")
             if data.dtype.kind not in "iuf":
                 raise ValueError(f"{label}: non-numeric or non-real array dtype {data.dtype}")
+            if size_check is not None and data.ndim >= 1:
+                size_check(len(data))
             rows = data
         elif ext == ".json":
             try:
@@ -620,6 +622,8 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
             widths = {len(r) for r in data}
             if len(widths) > 1:
                 raise ValueError(f"{label}: ragged rows (row lengths {sorted(widths)})")
+            if size_check is not None:
+                size_check(len(data))
             rows = []
             with mpmath.workdps(dps):
                 for i, r in enumerate(data):
@@ -644,6 +648,8 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
             widths = {len(r) for r in lines}
             if len(widths) > 1:
                 raise ValueError(f"{label}: ragged rows (row lengths {sorted(widths)})")
+            if size_check is not None:
+                size_check(len(lines))
             rows = []
             for i, r in enumerate(lines):
                 row = []
@@ -653,8 +659,6 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
                         raise ValueError(f"{label}: entry ({i},{j}): non-numeric field {tok!r}")
                     row.append(float(tok))
                 rows.append(row)
-        if size_check is not None and getattr(rows, "ndim", 1) >= 1:
-            size_check(len(rows))
         return validate_matrix(rows, name=label, symmetric=symmetric, psd=psd, dps=dps)
     except ValueError as exc:
         msg = str(exc)
