@@ -419,11 +419,10 @@ def _levels(st):
 def _observe_reduced(st, max_steps, bound, progress):
     levels = _levels(st)
     events = [Event(lane, level, strict=strict) for _, lane, level, strict in levels]
-    tick = None
-    if progress is not None:
-        total = st.n * max_steps
+    total = st.n * max_steps
 
-        def tick(lane, k):
+    def tick(lane, k):  # always given, so that the run does not depend on who watches it
+        if progress is not None:
             progress(lane * max_steps + k, total, "simulate")
     run = simulate_reduced(st.t, depth=st.depth, alpha=st.raw.get("alpha", st.alpha),
                            eta=st.raw.get("eta", st.eta), dps=st.dps, events=events,
