@@ -202,13 +202,13 @@ def test_matrix_files_are_accepted(capsys, tmp_path):
         (["predict", *PROBLEM, "--eta", "fast"], "argument --eta: expected a number"),
         (["predict", *PROBLEM, "--alpha", "nan"], "argument --alpha: expected a number"),
         (["predict", *PROBLEM, "--rank", "3"], "rank r must be an integer in 1..2"),
-        (["predict", *PROBLEM, "--rank", "0"], "rank r must be an integer in 1..2"),
-        (["predict", *PROBLEM, "--depth", "1"], "depth N must be an integer >= 2"),
+        (["predict", *PROBLEM, "--rank", "0"], "argument --rank: must be >= 1, got 0"),
+        (["predict", *PROBLEM, "--depth", "1"], "argument --depth: must be >= 2, got 1"),
         (["predict", *PROBLEM, "--spectrum", "1,-2"], "must be nonnegative"),
         (["predict", *PROBLEM, "--spectrum", "1,,2"], "comma-separated numbers"),
         (["predict", *PROBLEM, "--eps", "1.5"], "eps must be in (0, 1)"),
         (["predict", *PROBLEM, "--noise", "-1"], "noise must be >= 0"),
-        (["simulate", *PROBLEM, "--max-steps", "0"], "--max-steps must be >= 1"),
+        (["simulate", *PROBLEM, "--max-steps", "0"], "argument --max-steps: must be >= 1"),
     ],
 )
 def test_bad_input_exits_two_with_one_line(capsys, argv, fragment):
@@ -284,9 +284,21 @@ def test_check_runs_one_claim_on_one_instance(capsys):
     code, out, _ = run_cli(capsys, "check", "K2", "--instance", inst, "--json")
     data = json.loads(out)
     from verify.checks import check
+    from verify.volume.recheck import recheck
 
-    assert data == json.loads(json.dumps(check("K2", dict(K2_INSTANCE)).as_dict()))
+    # the high-precision verdict, re-decided by the certified engine (as the command does)
+    (expected,), disagreement = recheck("K2", [check("K2", dict(K2_INSTANCE))])
+    assert not disagreement
+    assert data == json.loads(json.dumps(expected.as_dict()))
     assert data["instance"] == K2_INSTANCE
+
+
+def _no_recheck(monkeypatch):
+    """The fake checks below return verdicts for instances the certified engine cannot read:
+    leave the recheck out (test_check_is_a_fail_when_the_two_engines_disagree covers it)."""
+    import verify.volume.recheck as rc
+
+    monkeypatch.setattr(rc, "recheck", lambda cid, outs: (list(outs), ()))
 
 
 def test_check_reads_the_instance_from_a_file(capsys, tmp_path):
@@ -298,6 +310,8 @@ def test_check_reads_the_instance_from_a_file(capsys, tmp_path):
 
 def test_check_does_not_mutate_the_instance(capsys, monkeypatch):
     from verify import checks
+
+    _no_recheck(monkeypatch)
 
     seen = []
 
@@ -319,6 +333,8 @@ def test_check_does_not_mutate_the_instance(capsys, monkeypatch):
 @pytest.mark.parametrize("verdict, code", [("PASS", 0), ("N/A", 0), ("FAIL", 1), ("UNDECIDED", 3)])
 def test_check_exit_codes_follow_the_verdict(capsys, monkeypatch, verdict, code):
     from verify import checks
+
+    _no_recheck(monkeypatch)
 
     dps_seen = []
 
@@ -460,3 +476,462 @@ def test_check_is_a_fail_when_the_two_engines_disagree(capsys, monkeypatch):
     inst = json.dumps({"depth": 3, "t": 1.0, "eta_fraction": 0.5, "alpha": 0.1, "d": 0.5})
     code, out, _ = run_cli(capsys, "check", "K2", "--instance", inst)
     assert code == 1 and "verdict: FAIL" in out and "certified verdict FAIL" in out
+
+
+# ---------------------------------------------------------------------------------------
+# the issue's cases: every one is a one-line error (exit 2) before any work, or an
+# honestly labelled result
+
+
+def _no_work(monkeypatch):
+    """Make any real work fail loudly: a refusal must come before it."""
+    from verify import cli, explore
+
+    def boom(*a, **k):
+        raise AssertionError("work started before the input was refused")
+
+    monkeypatch.setattr(cli, "_claim_row", boom)
+    monkeypatch.setattr(cli, "_volume_task", boom)
+    monkeypatch.setattr(explore, "psd_target", boom)
+    monkeypatch.setattr(explore, "simulate_reduced", boom)
+
+
+LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 1999)
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        # numbers: plain decimal or scientific only, finite, in range
+        (["predict", *PROBLEM, "--alpha", "1/0"], "argument --alpha: expected a number"),
+        (["simulate", *PROBLEM, "--eta", "3/0"], "argument --eta: expected a number"),
+        (["predict", *PROBLEM, "--theta", "0/0"], "argument --theta: expected a number"),
+        (["predict", *PROBLEM, "--spectrum", "1,1/0"], "argument --spectrum: expected a number"),
+        (["predict", *PROBLEM, "--noise", "1/3"], "argument --noise: expected a number"),
+        (["predict", *PROBLEM, "--alpha", "0.0_5"], "argument --alpha: expected a number"),
+        (["predict", *PROBLEM, "--depth", "1_0"], "argument --depth: expected an integer"),
+        (["predict", *PROBLEM, "--alpha", "inf"], "argument --alpha: expected a number"),
+        (["predict", *PROBLEM, "--alpha", "0x10"], "argument --alpha: expected a number"),
+        (["predict", *PROBLEM, "--spectrum", "1e300,1"], "1e300 is out of range"),
+        (["simulate", *PROBLEM, "--spectrum", "1e300,1"], "1e300 is out of range"),
+        (["predict", *PROBLEM, "--eta", "1e-200"], "1e-200 is out of range"),
+        (["predict", *PROBLEM, "--alpha", "1e999999999999"], "out of range"),
+        # a spectrum whose small values the target matrix cannot hold at this precision
+        (["predict", *PROBLEM, "--spectrum", "1e90,1"], "spectrum value 1.0 is lost next to 1.0e+90 at dps 50"),
+        (["predict", *PROBLEM, "--spectrum", "1e90,1"], "raise --dps to 105"),
+        (["predict", *PROBLEM, "--spectrum", "1e-99,1e99"], "raise --dps to 213"),
+        # caps: depth, n, steps, dps, memory, with the reason and the flag that raises them
+        (["predict", *PROBLEM, "--depth", "3000"], "argument --depth: must be <= 1000, got 3000"),
+        (["simulate", *PROBLEM, "--depth", "1000000"], "argument --depth: must be <= 1000"),
+        (["simulate", *PROBLEM, "--max-steps", "1e12"], "1000000000000 steps of 3 eigenvalues"),
+        (["simulate", *PROBLEM, "--max-steps", "1000000000000"], "raise it with --max-seconds"),
+        (["simulate", *PROBLEM, "--max-steps", "1.5e-3"], "argument --max-steps: expected an integer"),
+        (["simulate", *PROBLEM, "--max-steps", "10.5"], "expected an integer, got '10.5'"),
+        (["simulate", *PROBLEM, "--full-matrix", "--max-steps", "1e8"], "simulate --full-matrix: 100000000 steps"),
+        (["simulate", *PROBLEM, "--max-steps", "1e7", "--max-seconds", "1"], "above the limit of 1 s"),
+        (["predict", *PROBLEM, "--spectrum", LONG_SPECTRUM], "setting up a 2000x2000 problem"),
+        (["predict", *PROBLEM, "--spectrum", "1," * 99 + "1", "--max-memory", "1"], "raise it with --max-memory"),
+        (["predict", *PROBLEM, "--dps", "300"], "digits must be in 15..250"),
+        (["predict", *PROBLEM, "--tol", "0.5"], "argument --tol: must be in [0, 1e-3]"),
+        (["predict", *PROBLEM, "--tol", "1/0"], "argument --tol"),
+        (["predict", *PROBLEM, "--max-seconds", "0"], "argument --max-seconds: must be > 0"),
+        (["predict", *PROBLEM, "--seed", "1e30"], "argument --seed: must be <="),
+        (["run", "--volume", "1e9"], "argument --volume: must be <= 1000000"),
+        # precision order, report paths: refused before the run
+        (["run", "--max-dps", "40", "--dps", "50"], "--max-dps 40 is below --dps 50"),
+        (["check", "K2", "--instance", "{}", "--dps", "60", "--max-dps", "50"], "--max-dps 50 is below --dps 60"),
+        (["run", "--json", "-", "--markdown", "-"], "only one of --json and --markdown can be '-'"),
+        (["run", "--json", "/no/such/dir/r.json"], "cannot write --json /no/such/dir/r.json: no directory"),
+        (["run", "--markdown", "/no/such/dir/r.md"], "cannot write --markdown /no/such/dir/r.md"),
+        (["run", "--markdown", "/"], "it is a directory"),
+        (["figures", "--out", "-"], "--out needs a directory"),
+    ],
+)
+def test_issue_bad_input_is_one_line_exit_two_before_any_work(capsys, monkeypatch, argv, fragment):
+    _no_work(monkeypatch)
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == ""
+    one_line_error(err, fragment)
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable"])
+def test_figures_out_on_a_file_or_unwritable_path_exits_two(capsys, tmp_path, kind):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    out = target if kind == "file" else target / "sub"  # below a file: cannot be created
+    code, _, err = run_cli(capsys, "figures", "--out", str(out))
+    assert code == 2
+    one_line_error(err, "--out")
+    assert target.read_text() == "x"
+
+
+def _target_args(path, *extra):
+    return ["--depth", "3", "--alpha", "0.05", "--eta", "0.01", "--rank", "1",
+            "--target", str(path), *extra, "--json"]
+
+
+@pytest.mark.parametrize("seed", range(7))
+def test_float_low_rank_targets_are_accepted_with_the_clipping_reported(capsys, tmp_path, seed):
+    A = np.random.default_rng(seed).standard_normal((4, 2))
+    W = A @ A.T  # rank 2: float round-off leaves eigenvalues like -5e-17
+    path = tmp_path / "W.npy"
+    np.save(path, W)
+    W0 = W.copy()
+    code, out, err = run_cli(capsys, "predict", *_target_args(path))
+    assert code == 0, err
+    pred = json.loads(out)
+    assert any("clipped to 0" in line for line in pred["adjustments"]), pred["adjustments"]
+    assert all(not v.startswith("-") for v in pred["eigenvalues_W"])
+    assert np.array_equal(np.load(path), W0)
+
+
+@pytest.mark.parametrize(
+    "fmt", ["npy", "json", "json-strings", "csv"],
+)
+def test_float_asymmetry_within_tol_is_symmetrized_and_reported(capsys, tmp_path, fmt):
+    W = np.diag([1.0, 0.1, 0.05])
+    W[0, 1], W[1, 0] = 0.01, 0.01 + 1e-13
+    path = tmp_path / f"W.{fmt.split('-')[0]}"
+    if fmt == "npy":
+        np.save(path, W)
+    elif fmt == "json":
+        path.write_text(json.dumps(W.tolist()))
+    elif fmt == "json-strings":  # decimal strings: the same tolerance (it was 1e-45)
+        path.write_text(json.dumps([[repr(x) for x in row] for row in W.tolist()]))
+    else:
+        path.write_text("\n".join(",".join(repr(x) for x in row) for row in W.tolist()))
+    code, out, err = run_cli(capsys, "predict", *_target_args(path))
+    assert code == 0, err
+    assert any("symmetrized" in line for line in json.loads(out)["adjustments"])
+    # a tighter --tol refuses the same file, naming the entries
+    code, _, err = run_cli(capsys, "predict", *_target_args(path, "--tol", "1e-14"))
+    assert code == 2
+    one_line_error(err, "not symmetric: entry (0,1) = 0.01 but (1,0) = 0.01")
+
+
+@pytest.mark.parametrize(
+    "matrix, fragment",
+    [
+        ([[1.0, 0.01, 0], [0.02, 0.1, 0], [0, 0, 0.05]], "not symmetric: entry (0,1) = 0.01 but (1,0) = 0.02"),
+        ([[1.0, 0, 0], [0, 0.1, 0], [0, 0, -0.01]], "not positive semidefinite: eigenvalue s_3 = -0.01"),
+        ([[1e300, 0, 0], [0, 1, 0], [0, 0, 1]], "entry (0,0) = 1.0e+300 is out of range"),
+    ],
+)
+def test_matrices_beyond_the_tolerance_are_one_line_errors(capsys, tmp_path, matrix, fragment):
+    path = tmp_path / "W.npy"
+    np.save(path, np.array(matrix))
+    code, _, err = run_cli(capsys, "predict", *_target_args(path))
+    assert code == 2
+    one_line_error(err, fragment)
+
+
+def _simulate(capsys, *argv):
+    code, out, err = run_cli(capsys, "simulate", *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+TIE = ["--depth", "3", "--alpha", "0.05", "--eta", "0.3", "--spectrum", "1,0.5,0.05", "--rank",
+       "1", "--eps", "0.5", "--dps", "30"]  # default theta = eps s_1 = 0.5 = s_2: a tie
+
+
+@pytest.mark.parametrize("engine", [[], ["--full-matrix"]])
+@pytest.mark.parametrize(
+    "case, argv, expect",
+    [
+        ("diverged eta 5", [*PROBLEM[:4], "--eta", "5", *PROBLEM[6:], "--max-steps", "200"],
+         dict(status="diverged", T0=None, T1=None, nonempty=None, divergence_step=8,
+              divergence_lane=1, steps=8, hitting_times=[7, None, None], limit_error=None)),
+        ("diverged eta 50", [*PROBLEM[:4], "--eta", "50", *PROBLEM[6:], "--max-steps", "200"],
+         dict(status="diverged", T0=None, T1=None, nonempty=None, divergence_step=3,
+              divergence_lane=1)),
+        ("censored at 500", [*PROBLEM, "--max-steps", "500", "--dps", "30"],
+         dict(status="censored", T0=102, T1=">= 500", nonempty=True,
+              hitting_times=[102, "> 500", "> 500"], steps=500, diverged=False)),
+        ("censored T0", [*PROBLEM, "--max-steps", "50", "--dps", "30"],
+         dict(status="censored", T0="> 50", T1=">= 50", nonempty=None)),
+        ("ok", [*PROBLEM, "--max-steps", "2000", "--dps", "30"],
+         dict(status="ok", reason=None, T0=102, T1=909, nonempty=True,
+              hitting_times=[102, 997, 1990], decided=True)),
+        ("tie theta = s_2", [*TIE, "--max-steps", "400"],
+         dict(status="undecided", T0=67, T1=None, nonempty=True, decided=False)),
+    ],
+)
+def test_simulate_reports_divergence_censoring_and_ties_honestly(capsys, case, argv, expect, engine):
+    sim = _simulate(capsys, *argv, *engine)
+    for key, value in expect.items():
+        assert sim[key] == value, (key, sim)
+    assert all(h is None or isinstance(h, str) or h <= sim["steps"] for h in sim["hitting_times"])
+    if sim["status"] != "ok":
+        assert sim["reason"]
+    if case.startswith("tie"):
+        assert "tie: theta = s_2 = 0.5 exactly (the default theta = eps * s_r)" in sim["reason"]
+
+
+def test_censored_t1_is_a_true_lower_bound():
+    from verify.explore import make_setting, simulate
+
+    st = make_setting(depth=3, alpha="0.05", eta="0.2", spectrum=["1", "0.1", "0.05"], rank=1,
+                      eps="0.1", theta="0.05", dps=30)
+    short, full = simulate(st, max_steps=500), simulate(st, max_steps=3000)
+    assert short["T1"] == ">= 500" and full["T1"] == 909 >= 500
+
+
+@pytest.mark.parametrize("dps, steps", [("50", "2000"), ("100", "10000"), ("200", "20000")])
+def test_the_default_theta_tie_is_named_at_every_precision(capsys, dps, steps):
+    # the old docs example: theta = eps * s_1 = 0.1 = s_2 exactly; no --dps decides it
+    sim = _simulate(capsys, "--depth", "3", "--alpha", "0.05", "--eta", "0.8", "--spectrum",
+                    "1,0.1,0.05", "--rank", "1", "--max-steps", steps, "--dps", dps)
+    assert sim["status"] == "undecided" and sim["T1"] is None
+    assert "tie: theta = s_2 = 0.1 exactly" in sim["reason"] and "--theta" in sim["reason"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [*PROBLEM[:4], "--eta", "5", *PROBLEM[6:], "--max-steps", "200"],       # diverged
+        [*PROBLEM[:4], "--eta", "50", *PROBLEM[6:], "--max-steps", "200"],      # diverged at once
+        [*PROBLEM, "--max-steps", "500"],                                       # censored
+        [*PROBLEM, "--max-steps", "1200"],                                      # ok, one censored lane
+        [*TIE, "--max-steps", "400"],                                           # tie: undecided
+        [*TIE, "--max-steps", "200"],                                           # tie, censored
+        ["--depth", "2", "--alpha", "0.1", "--eta", "0.3", "--spectrum", "1,0.2,0.05", "--rank",
+         "1", "--theta", "0.1", "--noise", "0.03", "--noise-kind", "random", "--seed", "4",
+         "--max-steps", "150"],                                                 # random noise
+        [*PROBLEM, "--noise", "0.05", "--max-steps", "700"],                    # Weyl-extremal noise
+    ],
+)
+def test_reduced_and_full_matrix_agree_on_every_field(capsys, argv):
+    reduced = _simulate(capsys, *argv, "--dps", "30")
+    full = _simulate(capsys, *argv, "--dps", "30", "--full-matrix")
+    assert (reduced.pop("engine"), full.pop("engine")) == ("reduced", "full-matrix")
+    assert reduced == full
+
+
+def test_markdown_dash_goes_to_stdout_and_writes_no_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "run", "--profile", "quick", "--claim", "K3", "--volume", "0",
+                           "--markdown", "-", "--no-progress")
+    assert code == 0 and "| K3 |" in out and not (tmp_path / "-").exists()
+    assert "checks and" not in out  # the report, not the table
+
+
+def test_a_report_that_cannot_be_written_at_the_end_keeps_the_table(capsys, tmp_path, monkeypatch):
+    from verify import cli
+
+    real = cli._write
+
+    def fail(path, text):
+        if path.endswith(".json"):
+            raise UsageError(f"cannot write {path}: No space left on device")
+        real(path, text)
+
+    from verify.cli import UsageError
+
+    monkeypatch.setattr(cli, "_write", fail)
+    code, out, err = run_cli(capsys, "run", "--profile", "quick", "--claim", "K3", "--volume", "0",
+                             "--json", str(tmp_path / "r.json"), "--no-progress")
+    assert code == 2 and "\nK3 " in out
+    one_line_error(err, "No space left")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_interrupt_during_run_writes_the_partial_report(capsys, tmp_path, monkeypatch, jobs):
+    from verify import cli
+
+    real = cli._claim_row
+
+    def row(cid, opts):
+        if cid == "S2":  # Ctrl-C while S2 is checked
+            raise KeyboardInterrupt
+        return real(cid, opts)
+
+    monkeypatch.setattr(cli, "_claim_row", row)
+    js, md = tmp_path / "r.json", tmp_path / "r.md"
+    argv = ["run", "--profile", "quick", "--claim", "R1", "--claim", "S1", "--claim", "S2",
+            "--claim", "K3", "--volume", "0", "-j", "1", "--json", str(js), "--markdown", str(md),
+            "--no-progress"]
+    if jobs == "2":  # in the pool the interrupt reaches the main process while it waits
+        import concurrent.futures as cf
+
+        real_result = cf.Future.result
+        calls = []
+
+        def result(self, timeout=None):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return real_result(self, timeout)
+
+        monkeypatch.setattr(cli, "_claim_row", real)
+        monkeypatch.setattr(cf.Future, "result", result)
+        argv[argv.index("-j") + 1] = "2"
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 130
+    data = json.loads(js.read_text())
+    assert data["meta"]["partial"] is True and data["meta"]["interrupted"] == "SIGINT"
+    done = [c["id"] for c in data["claims"]]
+    assert done == data["meta"]["claims_done"]
+    assert set(done) | set(data["meta"]["claims_not_done"]) == {"R1", "S1", "S2", "K3"}
+    if jobs == "1":  # (in the pool, tasks that finished meanwhile are kept as well)
+        assert done == ["R1", "S1"] and data["meta"]["claims_not_done"] == ["S2", "K3"]
+    assert "PARTIAL report" in md.read_text() and "PARTIAL report" in out
+    assert "partial report written to" in err
+
+
+def test_sigint_to_a_running_run_process_writes_the_partial_report(tmp_path):
+    import signal
+    import time
+
+    js = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "verify", "run", "--profile", "default",
+                             "--volume", "0", "-j", "2", "--json", str(js)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(8)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    data = json.loads(js.read_text())
+    assert data["meta"]["partial"] is True
+    assert data["meta"]["claims_not_done"]
+
+
+# ---------------------------------------------------------------------------------------
+# discoverable: list, help with defaults and exit codes, progress
+
+
+def test_list_names_every_claim_with_hypotheses_and_docs(capsys):
+    from bounds import claim_ids, get_claim
+
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0
+    for cid in claim_ids():
+        line = next(line for line in out.splitlines() if line.startswith(f"{cid} "))
+        c = get_claim(cid)
+        assert c.name in line and c.docs in line
+        assert all(h.name in line for h in c.hypotheses)
+    code, out, _ = run_cli(capsys, "list", "--json")
+    data = json.loads(out)
+    assert [c["id"] for c in data] == list(claim_ids())
+    import pathlib
+
+    theory = (pathlib.Path(__file__).parents[1] / "docs" / "theory.md").read_text()
+    for c in data:
+        assert set(c) >= {"id", "name", "statement", "hypotheses", "docs", "checked"}
+        assert c["docs"].startswith("docs/theory.md#") and c["checked"]
+        anchor = c["docs"].split("#")[1]
+        assert f'id="{anchor}"' in theory or f"#{anchor}" in theory.lower() or anchor in theory.lower()
+
+
+def _subparsers():
+    import argparse
+
+    from verify.cli import build_parser
+
+    p = build_parser()
+    action = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    return p, action.choices
+
+
+def test_every_flag_has_help_and_shows_its_default(capsys):
+    import argparse
+
+    p, subs = _subparsers()
+    assert set(subs) == {"run", "check", "list", "predict", "simulate", "figures"}
+    for name, sp in subs.items():
+        text = sp.format_help()
+        for action in sp._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, (name, action.dest)
+            if action.default is not None and action.default is not False and action.option_strings:
+                assert f"(default: {action.default})" in " ".join(text.split()), (name, action.dest)
+            elif action.option_strings and not action.required and action.default is None:
+                assert "default" in action.help or "(or --" in action.help, (name, action.dest)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["simulate", "--help"],
+                                  ["check", "--help"], ["list", "--help"]])
+def test_help_lists_the_exit_codes(capsys, argv):
+    from verify.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(argv)
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "exit codes:" in out
+    for code in ("0 ", "1 ", "2 ", "3 ", "4 ", "130"):
+        assert f"\n  {code}" in out
+
+
+class _TTY:
+    """stderr that says it is a terminal (and records what is written)."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("command, argv", [
+    ("simulate", [*PROBLEM, "--max-steps", "300000", "--json"]),
+    ("simulate", [*PROBLEM, "--max-steps", "300", "--full-matrix", "--json", "--dps", "20"]),
+])
+def test_progress_bar_on_a_terminal_and_not_with_no_progress(monkeypatch, capsys, command, argv):
+    tty = _TTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main([command, *argv]) == 0
+    drawn = "".join(tty.parts)
+    assert "%" in drawn and "simulate" in drawn and drawn.endswith("\n")
+    tty.parts.clear()
+    assert main([command, *argv, "--no-progress"]) == 0
+    assert tty.parts == []
+    capsys.readouterr()
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(capsys):
+    code, _, err = run_cli(capsys, "simulate", *PROBLEM, "--max-steps", "300000", "--json")
+    assert code == 0 and err == ""
+
+
+def test_figures_progress_bar_follows_the_figures(monkeypatch, tmp_path):
+    import verify.figures as figures
+
+    def fake(out_dir, *, dps=30, progress=None):
+        for i in range(4):
+            progress(i, 4, f"fig{i}")
+        progress(4, 4, "figures")
+        return []
+
+    monkeypatch.setattr(figures, "make_all", fake)
+    tty = _TTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(["figures", "--out", str(tmp_path / "figs")]) == 0
+    drawn = "".join(tty.parts)
+    assert "100.0% figures" in drawn and (tmp_path / "figs").is_dir()
+
+
+def test_a_long_command_without_a_total_shows_its_elapsed_time(monkeypatch, capsys):
+    import time
+
+    from verify import checks
+
+    def slow(inst, dps):
+        time.sleep(2.7)
+        return checks.Outcome("K2", checks.PASS, 1.0, dps, dict(inst))
+
+    monkeypatch.setitem(checks._CHECKS, "K2", slow)
+    _no_recheck(monkeypatch)
+    tty = _TTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    assert main(["check", "K2", "--instance", json.dumps(K2_INSTANCE)]) == 0
+    assert "check K2:" in "".join(tty.parts)
+    capsys.readouterr()

@@ -56,7 +56,8 @@ def test_step_above_every_bound_is_simulated_and_reported_as_divergence():
         (dict(alpha="0"), "alpha must be > 0"),
         (dict(eps="1"), "eps must be in"),
         (dict(spectrum=[]), "the spectrum is empty"),
-        (dict(spectrum=["1", "nan"]), "spectrum value 2 must be a finite number"),
+        (dict(spectrum=["1", "nan"]), "spectrum value 2 must be a plain decimal number"),
+        (dict(spectrum=[1.0, float("nan")]), "spectrum value 2 must be a finite number"),
         (dict(rank=3), "rank r must be an integer in 1..2"),
         (dict(theta="-1"), "theta must be >= 0"),
         (dict(noise="-0.1"), "noise must be >= 0"),
@@ -93,3 +94,59 @@ def test_simulate_says_when_a_crossing_is_within_rounding():
         theta = ref.checkpoints[40][1] ** 3
     assert simulate(make_setting(**{**BASE, "theta": theta, "dps": 20}), max_steps=3000)["decided"] is False
     assert simulate(make_setting(**{**BASE, "theta": theta, "dps": 60}), max_steps=3000)["decided"] is True
+
+
+# ---------------------------------------------------------------- user input: numbers, caps, matrices
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(alpha="1/0"), "alpha must be a plain decimal number"),
+        (dict(alpha="0.0_5"), "alpha must be a plain decimal number"),
+        (dict(eta="1e300"), r"eta = 1e300 is out of range"),
+        (dict(spectrum=["1e300", "1"]), "out of range"),
+        (dict(spectrum=["1e90", "1"]), "is lost next to"),
+        (dict(depth=3000), "depth N must be <= 1000"),
+        (dict(dps=300), "dps must be <= 250"),
+        (dict(spectrum=["1"] * 3000), "setting up a 3000x3000 problem"),
+        (dict(tol="0.1"), r"tol must be in \[0, 1e-3\]"),
+    ],
+)
+def test_bad_user_input_is_a_value_error_before_any_work(change, message):
+    with pytest.raises(ValueError, match=message):
+        make_setting(**{**BASE, **change})
+
+
+def test_simulate_refuses_what_cannot_finish():
+    st = make_setting(**BASE)
+    with pytest.raises(ValueError, match="would take about .* raise it with --max-seconds"):
+        simulate(st, max_steps=10**12)
+    with pytest.raises(ValueError, match="simulate --full-matrix"):
+        simulate(st, max_steps=10**8, full_matrix=True)
+    with pytest.raises(ValueError, match="above the limit of 0.001 s"):
+        simulate(st, max_steps=10**6, max_seconds=0.001)
+
+
+def test_float_targets_are_accepted_within_tol_and_the_changes_reported():
+    base = {k: v for k, v in BASE.items() if k != "spectrum"}
+    A = np.random.default_rng(3).standard_normal((3, 1))
+    W = A @ A.T + np.diag([0.0, 0.0, 0.0])
+    W[0, 1] += 1e-13 * abs(W).max()
+    keep = W.copy()
+    st = make_setting(**base, target=W)
+    assert np.array_equal(W, keep)
+    assert any("symmetrized" in a for a in st.adjustments)
+    assert all(v >= 0 for v in st.s)
+    assert predict(st)["adjustments"] == list(st.adjustments)
+    assert simulate(st, max_steps=100)["adjustments"] == list(st.adjustments)
+    with pytest.raises(ValueError, match="not symmetric: entry"):
+        make_setting(**base, target=W, tol=0)
+
+
+def test_exact_ties_are_known_from_the_inputs():
+    st = make_setting(**{**BASE, "theta": None})  # eps * s_1 = 0.1 = s_2 exactly
+    assert st.theta_default and st.theta_exact == st.t_exact[1]
+    st = make_setting(**{**BASE, "theta": None, "noise": "0.05"})  # t_2 = s_2 + e: no tie
+    assert st.t_exact[1] != st.theta_exact
+    assert make_setting(**{**BASE, "noise": "0.05", "noise_kind": "random"}).t_exact is None

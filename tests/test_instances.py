@@ -415,3 +415,86 @@ def test_read_matrix_errors(tmp_path):
     np.save(tmp_path / "o.npy", np.array([[1, None]], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError, match=r"o\.npy: unreadable \.npy file"):
         read_matrix(tmp_path / "o.npy")
+
+
+# ---------------------------------------------------------------- prepare_symmetric (user matrices)
+
+from verify.instances import prepare_symmetric  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(7))
+def test_prepare_symmetric_accepts_float_low_rank_psd_and_clips_round_off(seed):
+    A = np.random.default_rng(seed).standard_normal((4, 2))
+    W = A @ A.T
+    keep = W.copy()
+    for M in (W, W.tolist(), mpmath.matrix(W.tolist())):  # the same tolerance for every type
+        p = prepare_symmetric(M, name="W", psd=True, dps=50)
+        assert min(p.s) >= 0 and len(p.s) == 4
+        assert all(p.M[i, j] == p.M[j, i] for i in range(4) for j in range(4))
+        with mpmath.workdps(50):
+            assert max_abs(p.M - mpmath.matrix(W.tolist())) < 1e-14 * max_abs(mpmath.matrix(W.tolist()))
+        if any(x < 0 for x in np.linalg.eigvalsh(W)) or p.notes:
+            assert all("clipped to 0" in n for n in p.notes)
+    assert np.array_equal(W, keep)
+
+
+@pytest.mark.parametrize("kind", ["float", "string", "mpf"])
+def test_prepare_symmetric_symmetrizes_within_tol_for_every_entry_type(kind):
+    a, b = 0.01, 0.01 + 1e-13
+    conv = {"float": float, "string": repr, "mpf": mpmath.mpf}[kind]
+    M = [[conv(1.0), conv(a), conv(0.0)], [conv(b), conv(0.1), conv(0.0)],
+         [conv(0.0), conv(0.0), conv(0.05)]]
+    p = prepare_symmetric(M if kind != "string" else [[mpmath.mpf(x) for x in r] for r in M],
+                          name="W", psd=True)
+    assert p.M[0, 1] == p.M[1, 0] and "symmetrized" in p.notes[0]
+    with pytest.raises(ValueError, match=r"W: not symmetric: entry \(0,1\) = 0\.01 but \(1,0\) = 0\.01"):
+        prepare_symmetric(M if kind != "string" else [[mpmath.mpf(x) for x in r] for r in M],
+                          name="W", tol="1e-15")
+
+
+def test_prepare_symmetric_names_the_eigenvalue_beyond_the_tolerance():
+    with pytest.raises(ValueError, match=r"W: not positive semidefinite: eigenvalue s_3 = -0\.01 < "
+                                         r"-tol \* \|\|A\|\|_2"):
+        prepare_symmetric(np.diag([1.0, 0.1, -0.01]), name="W", psd=True)
+    # within the tolerance: clipped, W rebuilt with the eigenvalue 0
+    p = prepare_symmetric(np.diag([1.0, 0.1, -1e-14]), name="W", psd=True)
+    assert p.s[-1] == 0 and "1 eigenvalue(s)" in p.notes[0]
+    # a perturbation needs no PSD: its negative eigenvalues stay
+    p = prepare_symmetric(np.diag([1.0, -0.5]), name="E")
+    assert p.s[-1] < 0 and not p.notes
+
+
+@pytest.mark.parametrize("tol, match", [("0.5", r"tol must be in \[0, 1e-3\]"),
+                                        ("-1e-12", r"tol must be in"),
+                                        ("1/0", "tol must be a plain decimal"),
+                                        ("nan", "tol must be a plain decimal")])
+def test_prepare_symmetric_rejects_bad_tolerances(tol, match):
+    with pytest.raises(ValueError, match=match):
+        prepare_symmetric([[1.0]], name="W", tol=tol)
+
+
+def test_prepare_symmetric_refuses_entries_out_of_range():
+    with pytest.raises(ValueError, match=r"W: entry \(0,0\) = 1\.0e\+300 is out of range"):
+        prepare_symmetric(np.diag([1e300, 1.0]), name="W", psd=True)
+
+
+def test_read_matrix_size_check_runs_before_conversion(tmp_path):
+    np.save(tmp_path / "big.npy", np.eye(5))
+    seen = []
+
+    def refuse(n):
+        seen.append(n)
+        raise ValueError(f"{n}x{n} is too large")
+
+    with pytest.raises(ValueError, match=r"big\.npy: 5x5 is too large"):
+        read_matrix(tmp_path / "big.npy", size_check=refuse)
+    assert seen == [5]
+
+
+@pytest.mark.parametrize("name, text", [("m.json", "[[1, \"0.5\"], [\"0.5\", 1]]"),
+                                        ("m.csv", "1,0.5\n0.5,1\n")])
+def test_read_matrix_size_check_for_text_files(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError, match="2 rows refused"):
+        read_matrix(tmp_path / name, size_check=lambda n: (_ for _ in ()).throw(ValueError(f"{n} rows refused")))
+    assert read_matrix(tmp_path / name, size_check=lambda n: None).rows == 2

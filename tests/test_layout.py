@@ -18,7 +18,7 @@ PUBLIC_MODULES = [
     "verify.problems", "verify.engine", "verify.cli", "verify.report", "verify.explore",
     "verify.certified", "verify.screen", "verify.fasttau", "verify.volume", "verify.volume.common",
     "verify.volume.flow", "verify.volume.lowrank", "verify.volume.perturbed", "verify.volume.reduction",
-    "bounds.enclosures",
+    "verify.volume.recheck", "bounds.enclosures", "verify.limits", "verify.instances", "verify.fullgd",
 ]
 
 _PROBE = """

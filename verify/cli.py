@@ -4,8 +4,10 @@ Exit codes: 0 every check decided and nothing failed; 1 some claim FAILed (a fai
 instance, or an impossible audit value such as a tightness above 1 or an N/A from a builder
 that promises admissible instances); 2 bad usage or bad input (one line on stderr); 3 nothing
 failed but some verdict stayed UNDECIDED at the highest precision tried; 4 everything passed
-but some bound is LOOSE (its tightness witness search stayed below the declared floor).
-`dmf-verify check` uses the same codes for its one verdict (0 PASS or N/A).
+but some bound is LOOSE (its tightness witness search stayed below the declared floor);
+70 an internal error (a bug); 130 interrupted (run writes its partial report first).
+`dmf-verify check` uses the same codes for its one verdict (0 PASS or N/A). Every flag is
+in `dmf-verify COMMAND --help`, with its default.
 """
 
 from __future__ import annotations
@@ -22,25 +24,70 @@ from verify import __version__
 __all__ = ["main", "build_parser", "UsageError"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNDECIDED, EXIT_LOOSE = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_INTERNAL = 130, 70
 
 
 class UsageError(Exception):
     """Bad command line or bad input: reported as one line with exit code 2."""
 
 
+EXIT_CODES = """\
+exit codes:
+  0    success: every verdict decided and nothing failed (run, check); the command ran
+       (predict, simulate, figures, list)
+  1    a claim FAILed (run, check), or an audit found an impossible value (run)
+  2    bad usage or bad input: one line on stderr, before any work
+  3    nothing failed but a verdict stayed UNDECIDED at --max-dps (run, check)
+  4    everything passed but a bound is LOOSE, weaker than its declared tightness (run)
+  70   internal error (a bug; one line, DMF_VERIFY_DEBUG=1 shows the traceback)
+  130  interrupted (Ctrl-C); run first writes the partial report, marked partial
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help text with every flag's default shown (unless None/False, which the text explains)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("%(default)" not in text
+                and not any(action.default is v for v in (None, False, argparse.SUPPRESS))
+                and (action.option_strings or action.nargs in ("?", "*"))):
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # one line, exit 2, no usage dump
         raise UsageError(message)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a nonnegative integer, got {text!r}")
-    return v
+def _int_arg(lo=None, hi=None, why=""):
+    """An argparse type: an integer (digits, or integer-valued like 1e6) in lo..hi."""
+    from verify.limits import parse_int
+
+    def parse(text: str) -> int:
+        try:
+            v = parse_int(text, name="value")
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if lo is not None and v < lo:
+            if lo == 0:
+                raise argparse.ArgumentTypeError(f"expected a nonnegative integer, got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be >= {lo}, got {v}")
+        if hi is not None and v > hi:
+            raise argparse.ArgumentTypeError(f"must be <= {hi}, got {v}" + (f" ({why})" if why else ""))
+        return v
+
+    return parse
+
+
+_positive_int = _int_arg(0)
+MAX_SEED = 2**64 - 1
+MAX_VOLUME = 10**6
 
 
 def _dps(text: str) -> int:
@@ -52,67 +99,138 @@ def _dps(text: str) -> int:
     return v
 
 
+def _positive_float(text: str) -> float:
+    v = _float_arg(text)
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return v
+
+
+def _float_arg(text: str) -> float:
+    from verify.limits import parse_number
+
+    try:
+        return float(parse_number(text, name="value"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number (a plain decimal such as 0.05 or "
+                                         f"5e-2), got {text!r}") from None
+
+
+def _tol(text: str) -> str:
+    from verify.instances import _check_tol
+
+    try:
+        _check_tol(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("tol must", "must")) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from verify.limits import DEFAULT_MAX_MEMORY_MB, DEFAULT_MAX_SECONDS, DEFAULT_TOL, MAX_DEPTH
+
     p = _Parser(prog="dmf-verify",
                 description="Machine checks of the claims of Chou & Wang (2026) on gradient "
-                            "descent for perturbed deep matrix factorization.")
-    p.add_argument("--version", action="version", version=f"dmf-verify {__version__}")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
-    run = sub.add_parser("run", help="check every claim on random admissible instances")
-    run.add_argument("--profile", choices=("quick", "default", "thorough"), default="default")
+                            "descent for perturbed deep matrix factorization.",
+                epilog=EXIT_CODES)
+    p.add_argument("--version", action="version", version=f"dmf-verify {__version__}",
+                   help="print the version and exit")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND",
+                           title="commands")
+    run = sub.add_parser("run", help="check every claim on random admissible instances",
+                         description="Check every claim (or --claim ones) on the profile's "
+                                     "sampled instances, the hard corners and the certified "
+                                     "volume; print a table.", epilog=EXIT_CODES)
+    run.add_argument("--profile", choices=("quick", "default", "thorough"), default="default",
+                     help="sampled instances per claim: quick 3, default 10, thorough 40 (and every claim's "
+                          "hard corners)")
     run.add_argument("--claim", action="append", metavar="ID",
-                     help="check only this claim (repeatable)")
-    run.add_argument("--seed", type=_positive_int, default=0)
-    run.add_argument("--dps", type=_dps, default=50, help="starting precision (digits)")
+                     help="check only this claim (repeatable; default: every claim, see "
+                          "`dmf-verify list`)")
+    run.add_argument("--seed", type=_int_arg(0, MAX_SEED), default=0, help="sampling seed")
+    run.add_argument("--dps", type=_dps, default=50, help="starting precision in decimal digits")
     run.add_argument("--max-dps", type=_dps, default=250,
-                     help="highest precision an UNDECIDED verdict escalates to")
-    run.add_argument("--json", metavar="PATH", help="write the JSON report here ('-': stdout)")
-    run.add_argument("--markdown", metavar="PATH", help="write a Markdown report here")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+                     help="highest precision an UNDECIDED verdict escalates to (>= --dps)")
+    run.add_argument("--json", metavar="PATH", help="write the JSON report here ('-': stdout, "
+                     "instead of the table; default: none); checked before the run")
+    run.add_argument("--markdown", metavar="PATH", help="write a Markdown report here ('-': "
+                     "stdout, instead of the table; default: none); checked before the run")
+    run.add_argument("--no-progress", action="store_true",
+                     help="no progress bar on stderr (it is off anyway when stderr is not a "
+                          "terminal)")
     run.add_argument("--no-shrink", action="store_true",
                      help="print the repro command of each FAIL but do not shrink it")
     run.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
                      help="worker processes (default, or 0: all cores); the report does not "
                           "depend on it")
-    run.add_argument("--volume", type=_positive_int, default=None, metavar="COUNT",
-                     help="certified-volume instances per claim (default by profile: quick 100, "
-                          "default 1000, thorough 10000; 0: none)")
+    run.add_argument("--volume", type=_int_arg(0, MAX_VOLUME, "the certified volume per claim"),
+                     default=None, metavar="COUNT",
+                     help=f"certified-volume instances per claim, at most {MAX_VOLUME} "
+                          f"(default by profile: quick 100, default 1000, thorough 10000; 0: none)")
     run.add_argument("--timings", action="store_true",
                      help="add wall times to the JSON report (it is then no longer byte-identical "
                           "across reruns)")
 
-    chk = sub.add_parser("check", help="check one claim on one instance (re-run a counterexample)")
-    chk.add_argument("claim_id", metavar="ID", help="claim ID, e.g. K2")
+    chk = sub.add_parser("check", help="check one claim on one instance (re-run a counterexample)",
+                         description="Check one claim on one instance, with the precision "
+                                     "escalation of run.", epilog=EXIT_CODES)
+    chk.add_argument("claim_id", metavar="ID", help="claim ID, e.g. K2 (`dmf-verify list`)")
     chk.add_argument("--instance", required=True, metavar="JSON",
-                     help="the instance as a JSON object, or @PATH to read it from a file")
-    chk.add_argument("--dps", type=_dps, default=50, help="starting precision (digits)")
+                     help="the instance as a JSON object, or @PATH to read it from a file "
+                          "(required)")
+    chk.add_argument("--dps", type=_dps, default=50, help="starting precision in decimal digits")
     chk.add_argument("--max-dps", type=_dps, default=250,
-                     help="highest precision an UNDECIDED verdict escalates to")
+                     help="highest precision an UNDECIDED verdict escalates to (>= --dps)")
     chk.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    chk.add_argument("--no-progress", action="store_true",
+                     help="no elapsed-time indicator on stderr (shown after 2 s on a terminal)")
+
+    lst = sub.add_parser("list", help="list the claims: ID, name, hypotheses, docs link",
+                         description="The claims checked by run and check (bounds/).",
+                         epilog=EXIT_CODES)
+    lst.add_argument("--json", action="store_true", help="print the list as JSON")
 
     for name, helptext in (("predict", "what the theory predicts for your parameters"),
                            ("simulate", "what gradient descent does for your parameters")):
-        sp = sub.add_parser(name, help=helptext)
-        _add_problem_flags(sp)
+        sp = sub.add_parser(name, help=helptext, description=helptext[0].upper() + helptext[1:]
+                            + ". Numbers are plain decimals (0.05, 5e-2); nonzero magnitudes "
+                              "in [1e-100, 1e100].", epilog=EXIT_CODES)
+        _add_problem_flags(sp, MAX_DEPTH, DEFAULT_TOL, DEFAULT_MAX_SECONDS, DEFAULT_MAX_MEMORY_MB)
         if name == "simulate":
-            sp.add_argument("--max-steps", type=_positive_int, default=100_000)
+            sp.add_argument("--max-steps", type=_int_arg(1), default=100_000, metavar="K",
+                            help="step cap; a level not reached by then is reported as "
+                                 "censored ('> K'), never as 'never' (1e6 style accepted)")
             sp.add_argument("--full-matrix", action="store_true",
-                            help="run the N-factor matrix iteration instead of the reduced dynamics")
-    fig = sub.add_parser("figures", help="reproduce the paper's kind of experiments as PNG and PDF")
-    fig.add_argument("--out", required=True, metavar="DIR")
-    fig.add_argument("--dps", type=_dps, default=30)
+                            help="run the N-factor matrix iteration instead of the reduced "
+                                 "dynamics (same fields; slower: O(N n^3) per step)")
+    fig = sub.add_parser("figures", help="reproduce the paper's kind of experiments as PNG and PDF",
+                         description="Write the four figures (PNG and PDF) into a directory.",
+                         epilog=EXIT_CODES)
+    fig.add_argument("--out", required=True, metavar="DIR",
+                     help="directory to write into (created if missing; required)")
+    fig.add_argument("--dps", type=_dps, default=30, help="working precision in decimal digits")
+    fig.add_argument("--no-progress", action="store_true",
+                     help="no progress bar on stderr (it is off anyway when stderr is not a "
+                          "terminal)")
     return p
 
 
 def _number(text: str) -> str:
-    """Keep numbers as the user wrote them (parsed later at the working precision)."""
-    from verify.engine import to_mpf
+    """Keep numbers as the user wrote them (parsed later at the working precision); only
+    plain decimal or scientific literals in range are accepted."""
+    from verify.limits import parse_number
 
     try:
-        to_mpf(text, name="value")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    return text
+        with mpmath.workdps(30):
+            parse_number(text, name="value")
+    except ValueError as exc:
+        if "out of range" in str(exc):
+            raise argparse.ArgumentTypeError(
+                f"{text.strip()} is out of range: a nonzero number must have magnitude in "
+                f"[1e-100, 1e100]") from None
+        raise argparse.ArgumentTypeError(f"expected a number (a plain decimal such as 0.05 or "
+                                         f"5e-2), got {text!r}") from None
+    return text.strip()
 
 
 def _numbers(text: str) -> list[str]:
@@ -122,36 +240,156 @@ def _numbers(text: str) -> list[str]:
     return [_number(p) for p in parts]
 
 
-def _add_problem_flags(sp) -> None:
-    sp.add_argument("--depth", type=_positive_int, required=True, metavar="N")
-    sp.add_argument("--alpha", type=_number, required=True)
-    sp.add_argument("--eta", type=_number, required=True)
+def _add_problem_flags(sp, max_depth, tol, max_seconds, max_memory) -> None:
+    sp.add_argument("--depth", type=_int_arg(2, max_depth, "each step costs O(N); the claims "
+                                                           "are exercised up to N = 8"),
+                    required=True, metavar="N", help=f"depth N, 2..{max_depth} (required)")
+    sp.add_argument("--alpha", type=_number, required=True,
+                    help="initialization scale alpha > 0, W_j(0) = alpha I (required)")
+    sp.add_argument("--eta", type=_number, required=True, help="step size eta > 0 (required)")
     tgt = sp.add_mutually_exclusive_group(required=True)
     tgt.add_argument("--spectrum", type=_numbers, metavar="s1,s2,...",
-                     help="eigenvalues of the PSD target (any order)")
-    tgt.add_argument("--target", metavar="FILE", help="symmetric PSD matrix (.npy, .json, .csv)")
-    sp.add_argument("--rank", type=_positive_int, required=True, metavar="r")
-    sp.add_argument("--eps", type=_number, default="0.1")
-    sp.add_argument("--theta", type=_number, default=None, help="default: eps * s_r")
+                     help="eigenvalues of the PSD target, any order (or --target)")
+    tgt.add_argument("--target", metavar="FILE",
+                     help="symmetric PSD target matrix, .npy, .json or .csv (or --spectrum); "
+                          "accepted within --tol")
+    sp.add_argument("--rank", type=_int_arg(1), required=True, metavar="r",
+                    help="rank r of the low-rank phase, 1..n-1 (required)")
+    sp.add_argument("--eps", type=_number, default="0.1",
+                    help="learned level: x_i^N >= (1 - eps) t_i, eps in (0, 1)")
+    sp.add_argument("--theta", type=_number, default=None,
+                    help="threshold of T1 (x_{r+1}^N > theta), >= 0 (default: eps * s_r; keep it "
+                         "away from s_{r+1}, where T1 is a tie no precision decides)")
     noise = sp.add_mutually_exclusive_group()
-    noise.add_argument("--noise", type=_number, metavar="e", help="perturbation size ||E||_2")
-    noise.add_argument("--perturbation", metavar="FILE", help="symmetric perturbation matrix")
-    sp.add_argument("--noise-kind", choices=("worst", "random"), default="worst")
-    sp.add_argument("--seed", type=_positive_int, default=0)
-    sp.add_argument("--dps", type=_dps, default=50)
+    noise.add_argument("--noise", type=_number, metavar="e",
+                       help="perturbation size ||E||_2 >= 0 (default: no perturbation)")
+    noise.add_argument("--perturbation", metavar="FILE",
+                       help="symmetric perturbation matrix E, .npy, .json or .csv, accepted "
+                            "within --tol (or --noise; default: no perturbation)")
+    sp.add_argument("--noise-kind", choices=("worst", "random"), default="worst",
+                    help="with --noise: worst = the Weyl-extremal E of P4, random = seeded")
+    sp.add_argument("--seed", type=_int_arg(0, MAX_SEED), default=0,
+                    help="seed of the target's eigenvectors (and of E + 1 for random noise)")
+    sp.add_argument("--dps", type=_dps, default=50, help="working precision in decimal digits")
+    sp.add_argument("--tol", type=_tol, default=repr(tol),
+                    help="relative tolerance of matrix files: |A_ij - A_ji| <= tol max|A| is "
+                         "symmetrized, eigenvalues >= -tol ||A||_2 of a target are clipped to 0 "
+                         "(both reported under adjustments)")
+    sp.add_argument("--max-seconds", type=_positive_float, default=max_seconds, metavar="S",
+                    help="refuse up front a problem whose estimated time exceeds this")
+    sp.add_argument("--max-memory", type=_positive_float, default=max_memory, metavar="MB",
+                    help="refuse up front a problem whose estimated memory exceeds this")
     sp.add_argument("--json", action="store_true", help="print JSON only")
+    sp.add_argument("--no-progress", action="store_true",
+                    help="no progress bar on stderr (it is off anyway when stderr is not a "
+                         "terminal)")
 
 
-def _setting(args):
-    from verify.explore import make_setting
+# ---------------------------------------------------------------------------------------
+# progress on stderr
+
+
+class Progress:
+    """A progress bar on stderr (``update(done, total, label)``), and after 2 s without an
+    update an elapsed-time line (for work whose total is unknown). Draws nothing when
+    disabled (``--no-progress`` or stderr not a terminal)."""
+
+    def __init__(self, label: str, *, enabled: bool):
+        import threading
+
+        self.label, self.enabled = label, enabled
+        self.start = time.perf_counter()
+        self.last_draw = 0.0
+        self.drawn = False
+        self.state = None  # (done, total, label)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+        if enabled:
+            self._thread = threading.Thread(target=self._tick, daemon=True)
+            self._thread.start()
+
+    def _tick(self):
+        while not self._stop.wait(0.5):
+            if time.perf_counter() - self.start >= 2 and time.perf_counter() - self.last_draw >= 0.5:
+                self._draw()
+
+    def _draw(self):
+        with self._lock:
+            elapsed = time.perf_counter() - self.start
+            if self.state is None:
+                line = f"{self.label}: {elapsed:6.1f}s"
+            else:
+                done, total, label = self.state
+                width = 30
+                frac = min(max(done / total, 0.0), 1.0) if total else 1.0
+                bar = "#" * int(width * frac) + "." * (width - int(width * frac))
+                line = f"[{bar}] {100 * frac:5.1f}% {label or self.label} {elapsed:6.1f}s"
+            sys.stderr.write("\r" + line)
+            sys.stderr.flush()
+            self.drawn = True
+            self.last_draw = time.perf_counter()
+
+    def update(self, done, total, label=None):
+        if not self.enabled:
+            return
+        self.state = (done, total, label)
+        if time.perf_counter() - self.last_draw >= 0.1 or done >= total:
+            self._draw()
+
+    def close(self):
+        if not self.enabled:
+            return
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            if self.drawn:
+                sys.stderr.write("\n")
+                sys.stderr.flush()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def _show_progress(args) -> bool:
+    return not getattr(args, "no_progress", False) and sys.stderr.isatty()
+
+
+# ---------------------------------------------------------------------------------------
+# predict / simulate / figures / list
+
+
+def _setting(args, *, max_steps=None, full_matrix=False):
+    from verify.explore import check_cost, check_scalars, make_setting
     from verify.instances import read_matrix
 
-    target = read_matrix(args.target, dps=args.dps) if args.target else None
-    pert = read_matrix(args.perturbation, dps=args.dps) if args.perturbation else None
+    # every scalar, and the cost of what was asked, before any file is read
+    check_scalars(depth=args.depth, alpha=args.alpha, eta=args.eta, eps=args.eps,
+                  theta=args.theta, noise=args.noise, seed=args.seed, dps=args.dps, tol=args.tol)
+    caps = dict(max_seconds=args.max_seconds, max_memory_mb=args.max_memory)
+
+    def size_check(n):
+        check_cost(n, depth=args.depth, dps=args.dps, max_steps=max_steps,
+                   full_matrix=full_matrix, **caps)
+
+    if args.spectrum is not None:
+        size_check(len(args.spectrum))
+    target = pert = None
+    if args.target:
+        target = read_matrix(args.target, dps=args.dps, size_check=size_check)
+    if args.perturbation:
+        pert = read_matrix(args.perturbation, dps=args.dps, size_check=size_check)
     return make_setting(depth=args.depth, alpha=args.alpha, eta=args.eta, rank=args.rank,
                         eps=args.eps, spectrum=args.spectrum, target=target, theta=args.theta,
                         noise=args.noise, noise_kind=args.noise_kind, perturbation=pert,
-                        seed=args.seed, dps=args.dps)
+                        seed=args.seed, dps=args.dps, tol=args.tol, **caps,
+                        target_name=f"--target {args.target}",
+                        perturbation_name=f"--perturbation {args.perturbation}")
 
 
 def _emit(data: dict, as_json: bool) -> None:
@@ -164,6 +402,9 @@ def _emit(data: dict, as_json: bool) -> None:
         if key == "hypotheses":
             for h in value:
                 print(f"  hypothesis {h['name']}: {'holds' if h['holds'] else 'FAILS'}")
+        elif key == "adjustments":
+            for line in value:
+                print(f"  adjusted {line}")
         else:
             print(f"{key}: {value}")
 
@@ -171,27 +412,85 @@ def _emit(data: dict, as_json: bool) -> None:
 def cmd_predict(args) -> int:
     from verify.explore import predict
 
-    _emit(predict(_setting(args)), args.json)
+    with Progress("predict", enabled=_show_progress(args)):
+        out = predict(_setting(args))
+    _emit(out, args.json)
     return EXIT_OK
 
 
 def cmd_simulate(args) -> int:
     from verify.explore import simulate
 
-    if args.max_steps < 1:
-        raise UsageError("--max-steps must be >= 1")
-    _emit(simulate(_setting(args), max_steps=args.max_steps, full_matrix=args.full_matrix),
-          args.json)
+    with Progress("simulate", enabled=_show_progress(args)) as bar:
+        st = _setting(args, max_steps=args.max_steps, full_matrix=args.full_matrix)
+        out = simulate(st, max_steps=args.max_steps, full_matrix=args.full_matrix,
+                       max_seconds=args.max_seconds, max_memory_mb=args.max_memory,
+                       progress=bar.update)
+    _emit(out, args.json)
     return EXIT_OK
+
+
+def _check_out_dir(path: str) -> None:
+    """figures --out: a directory that exists or can be created, and is writable."""
+    if path == "-":
+        raise UsageError("--out needs a directory (the figures are files), not '-'")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"cannot write figures to --out {path}: it exists and is not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write figures to --out {path}: directory not writable")
 
 
 def cmd_figures(args) -> int:
     try:
-        from verify.figures import make_all
+        import verify.figures as figures
     except ImportError as exc:  # matplotlib is the optional extra `plots`
         raise UsageError(f"figures need matplotlib: pip install 'dmf-verify[plots]' ({exc})") from None
-    for path in make_all(args.out, dps=args.dps):
+    _check_out_dir(args.out)
+    with Progress("figures", enabled=_show_progress(args)) as bar:
+        try:
+            paths = figures.make_all(args.out, dps=args.dps, progress=bar.update)
+        except OSError as exc:
+            raise UsageError(f"cannot write figures to --out {args.out}: "
+                             f"{exc.strerror or exc}") from None
+    for path in paths:
         print(path)
+    return EXIT_OK
+
+
+def claim_list() -> list[dict]:
+    """The claims as `dmf-verify list --json` prints them."""
+    from bounds import claim_ids, get_claim
+    from verify.checks import CHECKS
+    from verify.volume import volume_claims
+
+    vol = set(volume_claims())
+    out = []
+    for cid in claim_ids():
+        c = get_claim(cid)
+        out.append({"id": cid, "name": c.name, "statement": c.statement,
+                    "hypotheses": [{"name": h.name, "description": h.description}
+                                   for h in c.hypotheses],
+                    "docs": c.docs, "checked": cid in CHECKS, "certified_volume": cid in vol})
+    return out
+
+
+def cmd_list(args) -> int:
+    import json
+
+    claims = claim_list()
+    if args.json:
+        print(json.dumps(claims, indent=2))
+        return EXIT_OK
+    rows = [("ID", "name", "docs", "hypotheses")] + [
+        (c["id"], c["name"], c["docs"], ", ".join(h["name"] for h in c["hypotheses"]))
+        for c in claims]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows[:1] + [tuple("-" * w for w in widths) + ("-" * 10,)] + rows[1:]:
+        print("  ".join(f"{v:<{w}}" for v, w in zip(r[:3], widths)) + "  " + r[3])
     return EXIT_OK
 
 
@@ -227,15 +526,17 @@ def cmd_check(args) -> int:
 
     if args.claim_id not in CHECKS:
         raise UsageError(f"unknown claim ID {args.claim_id}; known: {', '.join(CHECKS)}")
+    _check_dps_order(args)
     inst = _read_instance(args.instance)
-    try:
-        out = check(args.claim_id, copy.deepcopy(inst), dps=args.dps, max_dps=args.max_dps)
-    except ValueError as exc:
-        raise UsageError(" ".join(str(exc).split())) from None
-    from verify.volume.recheck import recheck
+    with Progress(f"check {args.claim_id}", enabled=_show_progress(args)):
+        try:
+            out = check(args.claim_id, copy.deepcopy(inst), dps=args.dps, max_dps=args.max_dps)
+        except ValueError as exc:
+            raise UsageError(" ".join(str(exc).split())) from None
+        from verify.volume.recheck import recheck
 
-    # the claim's certified engine on the same instance (a proof where it covers it)
-    (out,), disagreement = recheck(args.claim_id, [out])
+        # the claim's certified engine on the same instance (a proof where it covers it)
+        (out,), disagreement = recheck(args.claim_id, [out])
     if disagreement:
         out = dataclasses.replace(out, verdict=FAIL, note="; ".join((out.note,) + disagreement).strip("; "))
     if args.json:
@@ -256,6 +557,28 @@ def cmd_check(args) -> int:
             print(f"observed/predicted: {out.ratio:.6g}")
         print(f"note: {out.note or '-'}")
     return {FAIL: EXIT_FAIL, UNDECIDED: EXIT_UNDECIDED}.get(out.verdict, EXIT_OK)
+
+
+def _check_dps_order(args) -> None:
+    if args.max_dps < args.dps:
+        raise UsageError(f"--max-dps {args.max_dps} is below --dps {args.dps}: the escalation "
+                         f"goes from --dps up to --max-dps")
+
+
+def _check_output(path: str | None, flag: str) -> None:
+    """A report path: '-' (stdout) or a file that can be written; checked before the run."""
+    if path is None or path == "-":
+        return
+    full = os.path.abspath(path)
+    parent = os.path.dirname(full)
+    if os.path.isdir(full):
+        raise UsageError(f"cannot write {flag} {path}: it is a directory")
+    if not os.path.isdir(parent):
+        raise UsageError(f"cannot write {flag} {path}: no directory {parent}")
+    if os.path.exists(full) and not os.access(full, os.W_OK):
+        raise UsageError(f"cannot write {flag} {path}: permission denied")
+    if not os.path.exists(full) and not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {flag} {path}: directory {parent} is not writable")
 
 
 def _claim_name(claim_id: str) -> str:
@@ -328,6 +651,31 @@ def _volume_task(cid: str, chunk: int, size: int, seed: int):
     return _chunk((cid, seed, chunk, size))
 
 
+def _worker_init() -> None:
+    """Workers of run's pool ignore SIGINT: the main process handles Ctrl-C (partial report)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_pool(pool) -> None:
+    """After an interrupt: cancel what has not started and end the pool's own workers."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=5)
+
+
+def _finished(future):
+    """The result of a future that completed normally, else None."""
+    if future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return None
+
+
 def cmd_run(args) -> int:
     import dataclasses
     from concurrent.futures import ProcessPoolExecutor
@@ -344,6 +692,11 @@ def cmd_run(args) -> int:
         if unknown:
             raise UsageError(f"unknown claim ID {', '.join(unknown)}; known: {', '.join(ids)}")
         ids = [c for c in ids if c in args.claim]
+    _check_dps_order(args)
+    if args.json == "-" and args.markdown == "-":
+        raise UsageError("only one of --json and --markdown can be '-' (stdout)")
+    _check_output(args.json, "--json")
+    _check_output(args.markdown, "--markdown")
     opts = {"count": PROFILES[args.profile], "seed": args.seed, "dps": args.dps,
             "max_dps": args.max_dps, "no_shrink": args.no_shrink}
     vcount = VOLUME_PROFILES[args.profile] if args.volume is None else args.volume
@@ -359,36 +712,62 @@ def cmd_run(args) -> int:
         done += 1
         _progress(done, total, label, enabled=show, start=start)
 
-    if jobs > 1:  # every claim and volume chunk is a task; results are put back in order
-        with ProcessPoolExecutor(max_workers=min(jobs, total)) as pool:
-            # submitted heaviest first (the perturbed claims' rows, then the volume chunks) so
-            # that no long task starts last; results are read back in claim order
-            rows_f = {cid: pool.submit(_claim_row, cid, opts) for cid in reversed(ids)}
-            vol_f = [pool.submit(_volume_task, *t) for t in reversed(vtasks)][::-1]
-            vparts = []
-            for f in vol_f:
-                vparts.append(f.result())
-                tick("")
-            claim_parts = []
+    vparts: dict[int, list] = {}  # volume task index -> its items
+    claim_parts: dict[str, tuple] = {}  # claim ID -> (row, cost)
+    interrupted = False
+    try:
+        if jobs > 1:  # every claim and volume chunk is a task; results are put back in order
+            pool = ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_worker_init)
+            rows_f, vol_f = {}, []
+            try:
+                # submitted heaviest first (the perturbed claims' rows, then the volume chunks)
+                # so that no long task starts last; results are read back in claim order
+                rows_f = {cid: pool.submit(_claim_row, cid, opts) for cid in reversed(ids)}
+                vol_f = [pool.submit(_volume_task, *t) for t in reversed(vtasks)][::-1]
+                for i, f in enumerate(vol_f):
+                    vparts[i] = f.result()
+                    tick("")
+                for cid in ids:
+                    claim_parts[cid] = rows_f[cid].result()
+                    tick(cid)
+            except KeyboardInterrupt:
+                interrupted = True
+                for i, f in enumerate(vol_f):  # keep every task that finished
+                    if i not in vparts and _finished(f) is not None:
+                        vparts[i] = f.result()
+                for cid, f in rows_f.items():
+                    if cid not in claim_parts and _finished(f) is not None:
+                        claim_parts[cid] = f.result()
+            finally:
+                if interrupted:
+                    _stop_pool(pool)
+                else:
+                    pool.shutdown()
+        else:
+            for i, t in enumerate(vtasks):
+                vparts[i] = _volume_task(*t)
+                tick(t[0])
             for cid in ids:
-                claim_parts.append(rows_f[cid].result())
+                claim_parts[cid] = _claim_row(cid, opts)
                 tick(cid)
-    else:
-        vparts, claim_parts = [], []
-        for t in vtasks:
-            vparts.append(_volume_task(*t))
-            tick(t[0])
-        for cid in ids:
-            claim_parts.append(_claim_row(cid, opts))
-            tick(cid)
+    except KeyboardInterrupt:
+        interrupted = True
+    if show and interrupted:
+        sys.stderr.write("\n")
     items: dict[str, list] = {}
-    for t, part in zip(vtasks, vparts):
-        items.setdefault(t[0], []).extend(part)
+    complete_volume = {cid for cid in ids if cid in volume_claims()}
+    for i, t in enumerate(vtasks):
+        if i in vparts:
+            items.setdefault(t[0], []).extend(vparts[i])
+        else:
+            complete_volume.discard(t[0])
+    done_ids = [cid for cid in ids if cid in claim_parts]
     rows, cost = [], {"statements": 0.0, "r1_symbolic": 0.0}
-    for cid, (row, c) in zip(ids, claim_parts):
+    for cid in done_ids:
+        row, c = claim_parts[cid]
         for k in cost:
             cost[k] += c[k]
-        if cid in items:
+        if cid in items and cid in complete_volume:
             row = dataclasses.replace(row, volume=summarize_volume(cid, items[cid], seed=args.seed).as_dict())
         rows.append(row)
     elapsed = time.perf_counter() - start
@@ -396,27 +775,49 @@ def cmd_run(args) -> int:
     meta = {"profile": args.profile, "seed": args.seed, "dps": args.dps,
             "max_dps": args.max_dps, "volume_per_claim": vcount,
             "version": __version__, "mpmath_backend": mpmath.libmp.BACKEND}
+    partial_note = ""
+    if interrupted:
+        missing = [cid for cid in ids if cid not in claim_parts]
+        no_volume = [cid for cid in done_ids if cid in volume_claims() and vcount
+                     and cid not in complete_volume]
+        meta.update({"partial": True, "interrupted": "SIGINT", "claims_done": done_ids,
+                     "claims_not_done": missing, "volume_not_done": no_volume})
+        partial_note = (f"PARTIAL report: interrupted after {len(done_ids)} of {len(ids)} claims"
+                        + (f"; not checked: {', '.join(missing)}" if missing else "")
+                        + (f"; certified volume not finished for: {', '.join(no_volume)}"
+                           if no_volume else ""))
     if args.timings:
         meta["timing"] = {"seconds": round(elapsed, 2), "jobs": jobs,
                           "statement_audit_seconds": round(cost["statements"], 2),
                           "r1_symbolic_seconds": round(cost["r1_symbolic"], 2)}
-    if args.json:
-        text = to_json(rows, meta=meta)
-        if args.json == "-":
-            print(text)
-        else:
-            _write(args.json, text)
-    if args.markdown:
-        _write(args.markdown, render_markdown(
-            rows, header=f"dmf-verify run: profile {args.profile}, seed {args.seed}, "
-                         f"dps {args.dps}"))
     checks = sum(r.instances for r in rows)
     certified = sum(r.volume["count"] for r in rows if r.volume)
-    if args.json != "-":
-        print(render_table(rows))
+    header = (f"dmf-verify run: profile {args.profile}, seed {args.seed}, dps {args.dps}"
+              + (f"\n\n**{partial_note}**" if partial_note else ""))
+    # stdout first (the table, or the one report asked for on stdout), then the files: a
+    # file that cannot be written after all does not lose the table
+    if args.json == "-":
+        print(to_json(rows, meta=meta))
+    elif args.markdown == "-":
+        print(render_markdown(rows, header=header))
+    else:
+        if rows:
+            print(render_table(rows))
         print(f"{checks} checks and {certified} certified-volume instances in {elapsed:.1f} s "
               f"(profile {args.profile}, seed {args.seed}, dps {args.dps}, {jobs} jobs)")
-        print(render_certified_share(rows))
+        if rows:
+            print(render_certified_share(rows))
+        if partial_note:
+            print(partial_note)
+    if args.json and args.json != "-":
+        _write(args.json, to_json(rows, meta=meta))
+    if args.markdown and args.markdown != "-":
+        _write(args.markdown, render_markdown(rows, header=header))
+    if interrupted:
+        written = [p for p in (args.json, args.markdown) if p and p != "-"]
+        print("dmf-verify: interrupted" + (f": partial report written to {', '.join(written)}"
+                                            if written else ""), file=sys.stderr)
+        return EXIT_INTERRUPTED
     if any(r.status == FAIL for r in rows):
         return EXIT_FAIL
     if any(r.status == UNDECIDED for r in rows):
@@ -434,8 +835,12 @@ def _write(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
-COMMANDS = {"run": cmd_run, "check": cmd_check, "predict": cmd_predict,
+COMMANDS = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "predict": cmd_predict,
             "simulate": cmd_simulate, "figures": cmd_figures}
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())
 
 
 def main(argv=None) -> int:
@@ -446,16 +851,21 @@ def main(argv=None) -> int:
             raise UsageError("a command is required: " + ", ".join(COMMANDS))
         return COMMANDS[args.command](args)
     except UsageError as exc:
-        print(f"dmf-verify: error: {exc}", file=sys.stderr)
+        print(f"dmf-verify: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as exc:  # bad input found below the command line
-        print(f"dmf-verify: error: {exc}", file=sys.stderr)
+        print(f"dmf-verify: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("dmf-verify: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `dmf-verify run --json - | head`: the reader left
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # a bug: one line (DMF_VERIFY_DEBUG=1 shows the traceback)
+        if os.environ.get("DMF_VERIFY_DEBUG"):
+            raise
+        print(f"dmf-verify: internal error: {type(exc).__name__}: {_one_line(exc)} (a bug: "
+              f"please report it with the command; DMF_VERIFY_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL

@@ -92,10 +92,14 @@ def to_mpf(value, *, name: str, positive: bool = False):
         raise ValueError(f"{name} must be a number, got a bool")
     if isinstance(value, str):
         text = value.strip()
+        if "_" in text:  # mpmath reads "0.0_5" as 0.005
+            raise ValueError(f"{name} must be a number, got {value!r}")
         try:
             x = mpmath.mpf(text)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, ZeroDivisionError):
             raise ValueError(f"{name} must be a number, got {value!r}") from None
+    elif isinstance(value, Fraction):
+        x = mpmath.mpf(value.numerator) / value.denominator
     elif isinstance(value, (Real, mpmath.mpf)) or type(value).__name__ == "mpfr":
         x = mpmath.mpf(value)
     elif hasattr(value, "dtype") and getattr(value, "shape", None) == ():
@@ -112,6 +116,8 @@ def to_mpf(value, *, name: str, positive: bool = False):
 def _exact(value):
     """The exact rational value of a user number (decimal strings exactly as written),
     or None when it has none (not needed: to_mpf validates first)."""
+    if isinstance(value, Fraction):
+        return value
     if isinstance(value, str):
         try:
             return Fraction(value.strip())
@@ -159,6 +165,9 @@ class Hit:
 
     step: int | None
     ambiguous: bool
+    #: the first step whose comparison fell inside the margin (None: none did); every
+    #: comparison before it was decided (not part of equality)
+    first_ambiguous: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,15 @@ def _from_mpfr(x) -> mpmath.mpf:
     return mpmath.ldexp(mpmath.mpf(int(man)), int(exp))
 
 
+def _fpow(a: float, n: int) -> float:
+    """``a ** n`` in floats, +inf instead of OverflowError (a margin that large decides
+    nothing, and the divergence test ends the lane)."""
+    try:
+        return a**n
+    except OverflowError:
+        return math.inf
+
+
 def _power_chain(n: int):
     """x**n by repeated multiplication (the same rounding sequence in both backends)."""
 
@@ -317,20 +335,29 @@ def kernel(x, ax, S, k, adf_last, stop, thr, eta, t, ck, ta, lim, bound):
 """
 
 
+_INLINE_DEPTH = 200  # up to this depth the kernel inlines x**(N-1) as one product expression
+_PROGRESS_CHUNK = 1 << 16  # steps between progress reports (when a callback is given)
+
+
 @functools.lru_cache(maxsize=None)
 def _fast_kernel(depth: int):
     """The fast path's loop for one depth, with x**(N-1) inlined as the same left-to-right
     product that :func:`_power_chain` computes (bit-identical iterates, no call per step)."""
-    chain = " * ".join(["x"] * (depth - 1))
-    fchain = " * ".join(["ax"] * (depth - 1))
     namespace: dict = {}
+    if depth <= _INLINE_DEPTH:
+        chain = " * ".join(["x"] * (depth - 1))
+        fchain = " * ".join(["ax"] * (depth - 1))
+    else:  # one expression that long exceeds the compiler's recursion limit: the same
+        # left-to-right product in a loop
+        namespace["_pw"] = _power_chain(depth - 1)
+        chain, fchain = "_pw(x)", "_pw(ax)"
     exec(compile(_KERNEL_SRC.format(chain=chain, fchain=fchain), f"<kernel N={depth}>", "exec"),
          namespace)
     return namespace["kernel"]
 
 
 def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settled,
-              checkpoints, bound, u, exact0):
+              checkpoints, bound, u, exact0, progress=None):
     """Run one lane with numbers of the backend's type (mpfr or mpf).
 
     ``levels``: list of (event position, d, stop). ``exact0``: event position -> whether
@@ -348,8 +375,9 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
     ta = abs(float(t))
     pow_m = _power_chain(N - 1) if N > 2 else (lambda v: v)
     pending = sorted(levels, key=lambda lv: lv[1])  # ascending levels
-    hits: dict[int, tuple[int | None, bool]] = {}
+    hits: dict[int, tuple[int | None, bool, int | None]] = {}
     ambiguous = {pos: False for pos, _, _ in pending}
+    first_amb: dict[int, int] = {}
     halt = False  # an Event(stop=True) has hit
     cps: dict[int, object] = {}
     cperr: dict[int, float] = {}
@@ -379,10 +407,16 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
 
     thr = threshold()
     kernel = _fast_kernel(N)
+    next_report = 0
     inf = x * 0 + float('inf')  # +infinity of the backend's type
     while True:
         # ---- fast path: no checkpoint, no level near, margin small ----
         stop = min(max_steps, cp_left[0] if cp_left else max_steps)
+        if progress is not None:  # report every _PROGRESS_CHUNK steps
+            if k >= next_report:
+                progress(k)
+                next_report = k + _PROGRESS_CHUNK
+            stop = min(stop, next_report)
         if S is not None and k < stop and (thr is not None or not pending):
             x, ax, S, k, adf_last = kernel(x, ax, S, k, adf_last, stop,
                                            inf if thr is None else thr, eta, t, ck, ta, lim, bound)
@@ -395,7 +429,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
             if S is None:
                 S = ax / adf
             else:
-                S += (ax + ck * ax ** (N - 1) * (ta + ax**N)) / adf
+                S += (ax + ck * _fpow(ax, N - 1) * (ta + _fpow(ax, N))) / adf
             err = max(_SAFETY * u * (adf * S), u * ax)
         elif S is not None:
             # increment zero or outside the float range: near a stable fixed point the error
@@ -407,7 +441,7 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
             cp_left.pop(0)
         if pending:
             # margin on x^N: N (|x|+err)^(N-1) err, plus rounding of the power and the level
-            margin = Nf * (ax + err) ** (N - 1) * err + (Nf + 1) * u * ax**N
+            margin = Nf * _fpow(ax + err, N - 1) * err + (Nf + 1) * u * _fpow(ax, N)
             still = []
             for lv in pending:
                 pos, d, stop_here = lv
@@ -415,12 +449,14 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
                 if k == 0 and exact0.get(pos) is not None:
                     hit_now = exact0[pos]
                 elif abs(float(gap)) <= margin + (Nf + 1) * u * abs(float(d)):
+                    if not ambiguous[pos]:
+                        first_amb[pos] = k
                     ambiguous[pos] = True
                     hit_now = False
                 else:
                     hit_now = gap > 0
                 if hit_now:
-                    hits[pos] = (k, ambiguous[pos])
+                    hits[pos] = (k, ambiguous[pos], first_amb.get(pos))
                     halt = halt or stop_here
                 else:
                     still.append(lv)
@@ -447,7 +483,9 @@ def _run_lane(t, alpha, eta, depth, levels, *, max_steps, min_steps, stop_settle
         adf_last = adf
         k += 1
     for pos, _, _ in pending:
-        hits[pos] = (None, ambiguous[pos])
+        hits[pos] = (None, ambiguous[pos], first_amb.get(pos))
+    if progress is not None:
+        progress(max_steps)
     return (x, k, err, diverged, div_step, stationary, halt), hits, cps, cperr
 
 
@@ -464,6 +502,7 @@ def simulate_reduced(
     stop_when_settled: bool = True,
     backend: str = "gmpy2",
     divergence_bound=None,
+    progress=None,
 ) -> ReducedRun:
     """Run the reduced dynamics ``x_i <- x_i + eta x_i^(N-1)(t_i - x_i^N)``, ``x_i(0) = alpha``.
 
@@ -479,6 +518,10 @@ def simulate_reduced(
     stop_when_settled: stop a lane once its events are decided (else run to ``max_steps``).
     divergence_bound: |x| above this counts as divergence (default
         ``10 * max(1, alpha, max_i |t_i|^(1/N))``).
+    progress: ``progress(lane, step)`` is called every 2^16 steps of each lane and when a
+        lane ends (``step = max_steps``); the lane's iterates do not depend on it, its
+        rounding margins may differ in the last bits (the fast path is cut there, as at a
+        checkpoint).
 
     The caller's sequences are not modified. Valid parameters outside any claim's
     hypotheses (large eta, alpha**N above a target) are simulated as they are.
@@ -539,7 +582,8 @@ def simulate_reduced(
         for i, t in enumerate(ts):
             kwargs = dict(max_steps=max_steps, min_steps=min_steps,
                           stop_settled=stop_when_settled, checkpoints=cps, bound=bound, u=u,
-                          exact0=exact0)
+                          exact0=exact0,
+                          progress=None if progress is None else functools.partial(progress, i))
             if backend == "gmpy2":
                 with gmpy2.context(gmpy2.get_context(), precision=prec, round=gmpy2.RoundToNearest):
                     lv = [(p, _to_mpfr(d), s) for p, d, s in by_lane[i]]

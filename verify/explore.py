@@ -22,6 +22,7 @@ runs them anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import mpmath
 
@@ -36,18 +37,29 @@ from bounds.perturbed import (
     p4_bounds_any,
     p4_hypotheses,
 )
-from verify.engine import Event, simulate_reduced, to_mpf
+from verify.engine import MAX_DPS, Event, _exact, simulate_reduced, to_mpf
 from verify.instances import (
     check_dps,
+    prepare_symmetric,
     psd_target,
     random_perturbation,
     spectral_norm,
     symmetric_eigen,
-    validate_matrix,
     weyl_extremal_perturbation,
 )
+from verify.limits import (
+    DEFAULT_TOL,
+    MAX_DEPTH,
+    check_budget,
+    full_seconds,
+    memory_bytes,
+    parse_number,
+    reduced_seconds,
+    setup_seconds,
+)
 
-__all__ = ["Setting", "make_setting", "predict", "simulate", "NOISE_KINDS"]
+__all__ = ["Setting", "make_setting", "check_scalars", "check_cost", "predict", "simulate",
+           "NOISE_KINDS", "STATUSES"]
 
 NOISE_KINDS = ("worst", "random")
 
@@ -55,7 +67,14 @@ NOISE_KINDS = ("worst", "random")
 @dataclass(frozen=True)
 class Setting:
     """A validated problem at ``dps`` digits. ``s``/``V``: target eigenvalues (descending) and
-    eigenvectors; ``t``/``Q``: those of Y = W + E; ``e``: ||E||_2 (0 without noise)."""
+    eigenvectors; ``t``/``Q``: those of Y = W + E; ``e``: ||E||_2 (0 without noise).
+
+    ``adjustments``: one line per change made to a user matrix within the tolerance
+    (symmetrized, PSD round-off clipped). ``theta_exact`` / ``t_exact``: theta and the
+    eigenvalues of Y as exact rationals when they are known exactly from the inputs (a
+    spectrum, no noise or the Weyl-extremal one), else None: they name exact ties.
+    ``raw``: alpha, eta and theta as given (the engines read them again, so that step 0 is
+    decided exactly)."""
 
     depth: int
     alpha: mpmath.mpf
@@ -74,64 +93,201 @@ class Setting:
     dps: int
     seed: int = 0
     inputs: dict = field(default_factory=dict)
+    adjustments: tuple = ()
+    theta_exact: Fraction | None = None
+    t_exact: tuple | None = None
+    theta_default: bool = False
+    raw: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return len(self.s)
 
 
+def _rows(M) -> int | None:
+    """The number of rows of a user matrix without converting it (None: not a matrix)."""
+    if isinstance(M, mpmath.matrix):
+        return M.rows
+    shape = getattr(M, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) >= 1 else None
+    try:
+        return len(M)
+    except TypeError:
+        return None
+
+
+def _positive(value, name):
+    x = parse_number(value, name=name)
+    if not x > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return x
+
+
+def _spectrum_range(vals, dps, tol_digits=15):
+    """The target W = V diag(s) V^T holds an eigenvalue to ~10^-dps of the largest: refuse
+    a spectrum whose nonzero values span more than dps - 15 decades (the small ones would
+    keep fewer than 15 digits)."""
+    nz = [v for v in vals if v > 0]
+    if len(nz) < 2:
+        return
+    big, small = max(nz), min(nz)
+    if small >= big * mpmath.mpf(10) ** -(dps - tol_digits):
+        return
+    need = int(mpmath.ceil(mpmath.log10(big / small))) + tol_digits
+    fix = (f"raise --dps to {need}" if need <= MAX_DPS else
+           f"that needs dps {need}, above the maximum {MAX_DPS}: rescale the spectrum")
+    raise ValueError(f"spectrum value {mpmath.nstr(small, 5)} is lost next to "
+                     f"{mpmath.nstr(big, 5)} at dps {dps}: the target matrix keeps "
+                     f"eigenvalues down to 1e-{dps - tol_digits} of the largest ({fix})")
+
+
+def check_scalars(*, depth, alpha, eta, eps, theta=None, noise=None, seed=0, dps=50, tol=DEFAULT_TOL):
+    """The checks of :func:`make_setting` on its scalar parameters alone (cheap: call it
+    before reading matrix files). ValueError naming the first bad value."""
+    dps = check_dps(dps)
+    if dps > MAX_DPS:
+        raise ValueError(f"dps must be <= {MAX_DPS} (the engine's rounding margins are floats), got {dps}")
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
+        raise ValueError(f"depth N must be an integer >= 2, got {depth!r}")
+    if depth > MAX_DEPTH:
+        raise ValueError(f"depth N must be <= {MAX_DEPTH} (every step costs O(N) per "
+                         f"eigenvalue; the claims are exercised up to N = 8), got {depth}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a nonnegative integer, got {seed!r}")
+    with mpmath.workdps(dps):
+        _positive(alpha, "alpha")
+        _positive(eta, "eta")
+        ep = parse_number(eps, name="eps")
+        if not 0 < ep < 1:
+            raise ValueError(f"eps must be in (0, 1), got {eps}")
+        if theta is not None and parse_number(theta, name="theta") < 0:
+            raise ValueError(f"theta must be >= 0, got {theta}")
+        if noise is not None and parse_number(noise, name="noise") < 0:
+            raise ValueError(f"noise must be >= 0, got {noise}")
+    from verify.instances import _check_tol
+
+    _check_tol(tol)
+    return dps
+
+
+def check_cost(n: int, *, depth: int, dps: int, setup: bool = True, max_steps: int | None = None,
+               full_matrix: bool = False, samples: int = 33, max_seconds=None,
+               max_memory_mb=None) -> None:
+    """Refuse up front (ValueError) a problem of size n whose set-up, or whose simulation of
+    ``max_steps`` steps, is estimated above ``max_seconds`` / ``max_memory_mb``
+    (:mod:`verify.limits`; the message names the estimate and the flag that raises it)."""
+    caps = dict(max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+    if setup:
+        check_budget(seconds=setup_seconds(n, dps), memory=memory_bytes(n, depth, dps),
+                     what=f"setting up a {n}x{n} problem at dps {dps}",
+                     why="mpmath eigendecompositions are O(n^3)", **caps)
+    if max_steps is None:
+        return
+    if full_matrix:
+        check_budget(seconds=full_seconds(max_steps, n, depth, dps),
+                     memory=memory_bytes(n, depth, dps, matrices=3 * depth + samples + 12),
+                     what=f"simulate --full-matrix: {max_steps} steps of {depth} {n}x{n} factors "
+                          f"at dps {dps}",
+                     why="each step multiplies the N factors in mpmath, O(N n^3)", **caps)
+    else:
+        check_budget(seconds=reduced_seconds(max_steps, n, depth, dps),
+                     what=f"simulate: {max_steps} steps of {n} eigenvalues at depth {depth} and "
+                          f"dps {dps}",
+                     why="each step of each eigenvalue costs O(N); the estimate assumes no "
+                         "iterate becomes stationary", **caps)
+
+
 def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, theta=None,
-                 noise=None, noise_kind="worst", perturbation=None, seed=0, dps=50) -> Setting:
+                 noise=None, noise_kind="worst", perturbation=None, seed=0, dps=50,
+                 tol=DEFAULT_TOL, max_seconds=None, max_memory_mb=None,
+                 target_name="target", perturbation_name="perturbation") -> Setting:
     """Validate a user's parameters (ValueError naming the problem) and build the matrices.
 
     ``spectrum`` (numbers, any order, nonnegative) or ``target`` (a symmetric PSD matrix);
     ``noise`` e with ``noise_kind`` ("worst": the Weyl-extremal E of P4, "random": seeded) or
     ``perturbation`` (a symmetric matrix). ``theta`` defaults to eps * s_r.
+
+    Numbers are plain decimal strings or real numbers (:func:`verify.limits.parse_number`:
+    finite, nonzero magnitudes in [1e-100, 1e100]); depth N in 2..1000; dps in 15..250.
+    Matrices are accepted within the relative tolerance ``tol`` (default 1e-12, the same for
+    float data, integers and decimal strings): symmetrized when asymmetric within it, and
+    for the target eigenvalues in ``[-tol ||W||_2, 0)`` clipped to 0
+    (:func:`verify.instances.prepare_symmetric`); the changes are listed in
+    ``Setting.adjustments``. A problem whose set-up (O(n^3) eigendecompositions) is
+    estimated above ``max_seconds`` or ``max_memory_mb`` is refused before any work
+    (:mod:`verify.limits`). Nothing passed in is modified.
     """
-    dps = check_dps(dps)
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-        raise ValueError(f"depth N must be an integer >= 2, got {depth!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a nonnegative integer, got {seed!r}")
+    dps = check_scalars(depth=depth, alpha=alpha, eta=eta, eps=eps, theta=theta, noise=noise,
+                        seed=seed, dps=dps, tol=tol)
     if (spectrum is None) == (target is None):
         raise ValueError("give exactly one of a spectrum or a target matrix")
     if noise is not None and perturbation is not None:
         raise ValueError("give at most one of a noise size or a perturbation matrix")
     if noise_kind not in NOISE_KINDS:
         raise ValueError(f"noise kind must be one of {', '.join(NOISE_KINDS)}, got {noise_kind!r}")
+    if spectrum is not None:
+        if isinstance(spectrum, (str, bytes)) or not hasattr(spectrum, "__iter__"):
+            raise ValueError(f"the spectrum must be a sequence of numbers, got {spectrum!r}")
+        spectrum = list(spectrum)
+        n = len(spectrum)
+    else:
+        n = _rows(target)
+    if n:
+        check_cost(n, depth=depth, dps=dps, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+    adjustments = []
     with mpmath.workdps(dps):
-        a = to_mpf(alpha, name="alpha", positive=True)
-        h = to_mpf(eta, name="eta", positive=True)
-        ep = to_mpf(eps, name="eps")
+        a = _positive(alpha, "alpha")
+        h = _positive(eta, "eta")
+        ep = parse_number(eps, name="eps")
         if not 0 < ep < 1:
             raise ValueError(f"eps must be in (0, 1), got {eps}")
+        s_exact = None
         if spectrum is not None:
-            vals = [to_mpf(v, name=f"spectrum value {i + 1}") for i, v in enumerate(spectrum)]
+            vals = [parse_number(v, name=f"spectrum value {i + 1}") for i, v in enumerate(spectrum)]
             if not vals:
                 raise ValueError("the spectrum is empty")
             if any(v < 0 for v in vals):
                 raise ValueError("the spectrum of a PSD target must be nonnegative")
+            _spectrum_range(vals, dps)
             tgt = psd_target(vals, seed=seed, dps=dps)
             W, s, V = tgt.W, tgt.s, tgt.V
+            ex = [_exact(v) for v in spectrum]
+            s_exact = None if any(x is None for x in ex) else tuple(sorted(ex, reverse=True))
         else:
-            W = validate_matrix(target, name="target", symmetric=True, psd=True, dps=dps)
-            s, V = symmetric_eigen(W, dps=dps)
-            s = tuple(max(v, mpmath.mpf(0)) for v in s)
+            prep = prepare_symmetric(target, name=target_name, tol=tol, psd=True, dps=dps)
+            W, s, V = prep.M, prep.s, prep.V
+            adjustments += prep.notes
             tgt = None
         n = len(s)
         if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank < n:
             raise ValueError(f"rank r must be an integer in 1..{n - 1} for an {n}x{n} target, got {rank!r}")
-        th = ep * s[rank - 1] if theta is None else to_mpf(theta, name="theta")
-        if th < 0:
-            raise ValueError(f"theta must be >= 0, got {theta}")
-        kind = "none"
+        eps_x = _exact(eps)
+        theta_default = theta is None
+        if theta is None:
+            theta_exact = None if eps_x is None or s_exact is None else eps_x * s_exact[rank - 1]
+            theta_raw = theta_exact if theta_exact is not None else ep * s[rank - 1]
+            th = to_mpf(theta_raw, name="theta")
+        else:
+            th = parse_number(theta, name="theta")
+            if th < 0:
+                raise ValueError(f"theta must be >= 0, got {theta}")
+            theta_raw, theta_exact = theta, _exact(theta)
+        kind, t_exact = "none", s_exact
         if perturbation is not None:
-            E = validate_matrix(perturbation, name="perturbation", symmetric=True, dps=dps)
+            if _rows(perturbation) != n:
+                rows = _rows(perturbation)
+                raise ValueError(f"the perturbation is {rows}x{rows} but the target is {n}x{n}"
+                                 if rows else "the perturbation is not a matrix")
+            prep = prepare_symmetric(perturbation, name=perturbation_name, tol=tol,
+                                     eigen=False, dps=dps)
+            E = prep.M
             if E.rows != n:
                 raise ValueError(f"the perturbation is {E.rows}x{E.cols} but the target is {n}x{n}")
-            kind = "file"
+            adjustments += prep.notes
+            kind, t_exact = "file", None
         elif noise is not None:
-            e = to_mpf(noise, name="noise")
+            e = parse_number(noise, name="noise")
             if e < 0:
                 raise ValueError(f"noise must be >= 0, got {noise}")
             if noise_kind == "worst":
@@ -139,8 +295,15 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
 
                 base = tgt if tgt is not None else Target(W=W, s=tuple(s), V=V, dps=dps)
                 E = weyl_extremal_perturbation(base, rank, e, dps=dps)
+                e_x = _exact(noise)
+                if s_exact is not None and e_x is not None:
+                    t_exact = tuple(sorted((x - e_x if i < rank else x + e_x)
+                                           for i, x in enumerate(s_exact))[::-1])
+                else:
+                    t_exact = None
             else:
                 E = random_perturbation(n, e, seed=seed + 1, dps=dps)
+                t_exact = None
             kind = noise_kind
         else:
             E = mpmath.zeros(n, n)
@@ -149,7 +312,10 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
         e_norm = spectral_norm(E, dps=dps) if kind != "none" else mpmath.mpf(0)
         return Setting(depth=depth, alpha=a, eta=h, r=rank, eps=ep, theta=th, W=W, s=tuple(s),
                        V=V, Y=Y, t=tuple(t), Q=Q, e=e_norm, noise=kind, dps=dps, seed=seed,
-                       inputs={"alpha": str(alpha), "eta": str(eta), "eps": str(eps)})
+                       inputs={"alpha": str(alpha), "eta": str(eta), "eps": str(eps)},
+                       adjustments=tuple(adjustments), theta_exact=theta_exact,
+                       t_exact=t_exact, theta_default=theta_default,
+                       raw={"alpha": alpha, "eta": eta, "theta": theta_raw})
 
 
 def _n(x, digits=20):
@@ -212,6 +378,7 @@ def predict(st: Setting) -> dict:
         out["critical_noise"] = _n(estar)
         out["eigenvalues_W"] = [_n(v, 12) for v in s]
         out["eigenvalues_Y"] = [_n(v, 12) for v in t]
+        out["adjustments"] = list(st.adjustments)
         return out
 
 
@@ -219,67 +386,301 @@ def _learned_level(st, i):
     return (1 - st.eps) * st.t[i]
 
 
-def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False,
-             samples: int = 33) -> dict:
-    """What gradient descent does (JSON-able).
+STATUSES = ("ok", "censored", "undecided", "diverged")
 
-    Keys: T0 (None: not reached within max_steps), T1 (None: x_{r+1}^N never exceeded theta),
-    nonempty, hitting_times (per eigenvalue of Y, first k with x_i^N >= (1-eps) t_i; None for
-    t_i <= 0 or not reached), steps, dps, error_in_interval (max over ``samples`` evenly spaced
-    steps of [T0, min(T1, steps)] of ||P(k) - W_r||_2), limit_error (||P - W||_F at the last
-    step), diverged, decided (False when some level crossing lay within the rounding margin at
-    this precision, so a hitting time may be off by one: raise ``dps``). ``full_matrix`` runs
-    the N-factor matrix iteration instead.
+
+@dataclass
+class _Observation:
+    """What one engine saw: ``hits[i]`` = (first step, ambiguous) of lane i's learned level
+    (None: t_i <= 0, no level), ``hits[n]`` that of the theta event of lane r+1;
+    ``divergence`` = (step, lane) of the first lane to leave |x| <= bound, or None;
+    ``final`` = the product P at the last step (None after a divergence)."""
+
+    hits: list
+    divergence: tuple | None
+    final: object
+
+
+def _divergence_bound(st) -> float:
+    """|x| above this is divergence, in both engines (the reduced engine's default)."""
+    with mpmath.workdps(st.dps):
+        scale = max([mpmath.mpf(1), st.alpha] + [abs(t) ** (mpmath.mpf(1) / st.depth) for t in st.t])
+        return float(10 * scale)
+
+
+def _levels(st):
+    """(slot, lane, level, strict): the learned level of every lane with t_i > 0, then the
+    theta event of lane r+1 (slot n)."""
+    out = [(i, i, _learned_level(st, i), False) for i in range(st.n) if st.t[i] > 0]
+    out.append((st.n, st.r, st.raw.get("theta", st.theta), True))
+    return out
+
+
+def _observe_reduced(st, max_steps, bound, progress):
+    levels = _levels(st)
+    events = [Event(lane, level, strict=strict) for _, lane, level, strict in levels]
+    total = st.n * max_steps
+
+    def tick(lane, k):  # always given, so that the run does not depend on who watches it
+        if progress is not None:
+            progress(lane * max_steps + k, total, "simulate")
+    run = simulate_reduced(st.t, depth=st.depth, alpha=st.raw.get("alpha", st.alpha),
+                           eta=st.raw.get("eta", st.eta), dps=st.dps, events=events,
+                           max_steps=max_steps, stop_when_settled=False,
+                           divergence_bound=bound, progress=tick)
+    hits = [None] * (st.n + 1)
+    for (slot, *_), h in zip(levels, run.hits):
+        hits[slot] = (h.step, h.ambiguous, h.first_ambiguous)
+    div = min(((lane.divergence_step, i) for i, lane in enumerate(run.lanes) if lane.diverged),
+              default=None)
+    final = None if div else _product(st, [lane.x for lane in run.lanes])
+    return _Observation(hits, div, final)
+
+
+def _observe_full(st, max_steps, bound, progress):
+    """The N-factor iteration, read off in Y's eigenbasis at every step: lane i's x_i^N is
+    q_i^T P(k) q_i (exactly, under R1). A level within 10^-(dps-10) of it is ambiguous;
+    lane i diverges when |q_i^T P q_i| > bound^N (|x_i| > bound, the reduced engine's test);
+    step 0 is decided exactly from the inputs, as in the reduced engine."""
+    from verify.fullgd import simulate_full
+
+    n, N = st.n, st.depth
+    levels = _levels(st)
+    with mpmath.workdps(st.dps):
+        boundN = mpmath.mpf(bound) ** N
+        scale = max([abs(x) for x in st.t] + [st.alpha ** N])
+        tol = mpmath.mpf(10) ** -(st.dps - 10)
+        q = [[st.Q[j, i] for j in range(n)] for i in range(n)]
+        lv = [(slot, lane, to_mpf(level, name="level"), _exact(level), strict)
+              for slot, lane, level, strict in levels]
+    a_x = _exact(st.raw.get("alpha", st.alpha))
+    hits = [None] * (n + 1)
+    state = {slot: [None, False, None] for slot, *_ in lv}  # first step, ambiguous, first ambiguous step
+    div = []
+    every = max(1, max_steps // 400)
+
+    def monitor(k, P):
+        with mpmath.workdps(st.dps):
+            u = [mpmath.fdot(q[i], [mpmath.fdot(row, q[i]) for row in P]) for i in range(n)]
+            for slot, lane, d, d_x, strict in lv:
+                rec = state[slot]
+                if rec[0] is not None:
+                    continue
+                if k == 0 and a_x is not None and d_x is not None:
+                    p = a_x ** N
+                    if (p > d_x) if strict else (p >= d_x):
+                        rec[0] = 0
+                    continue
+                gap = u[lane] - d
+                if abs(gap) <= tol * max(abs(d), scale):
+                    if not rec[1]:
+                        rec[2] = k
+                    rec[1] = True
+                elif gap > 0:
+                    rec[0] = k
+            bad = [i for i in range(n) if abs(u[i]) > boundN]
+        if progress is not None and (k % every == 0 or k == max_steps):
+            progress(k, max_steps, "simulate")
+        if bad:
+            div.append((k, bad[0]))
+            return True
+        return False
+
+    run = simulate_full(st.Y, depth=N, eta=st.eta, alpha=st.alpha, steps=max_steps,
+                        checkpoints=[max_steps], dps=st.dps, monitor=monitor,
+                        divergence_bound=None)
+    for slot, rec in state.items():
+        hits[slot] = tuple(rec)
+    if not div and run.diverged:  # an entry became non-finite first (not expected)
+        div.append((run.diverged_step, 0))
+    final = None if div else run.products[max_steps]
+    return _Observation(hits, div[0] if div else None, final)
+
+
+def _fmt_level(x):
+    return mpmath.nstr(x, 6)
+
+
+def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False,
+             samples: int = 33, max_seconds=None, max_memory_mb=None, progress=None) -> dict:
+    """What gradient descent does (JSON-able). Both engines give the same fields.
+
+    ``status`` says how far the run decides what it reports, ``reason`` says why (None for
+    "ok"):
+
+    * ``"ok"``: every reported time was observed within ``steps``;
+    * ``"censored"``: some level was not reached within ``max_steps``: its time is the
+      string ``"> K"`` (hitting times, T0) or ``">= K"`` (T1), K = max_steps; T0 known and
+      T1 censored still decides ``nonempty`` (T0 <= K <= T1);
+    * ``"undecided"``: some level crossing fell within the rounding margin at this
+      precision: that time is None (and ``nonempty`` when it depends on it); raise ``dps``.
+      An exact tie theta = t_{r+1} (the iterate of lane r+1 converges to theta itself) is
+      undecided at every precision: ``reason`` names it;
+    * ``"diverged"``: lane ``divergence_lane`` (1-based, Y's eigenvalues descending) left
+      |x| <= 10 max(1, alpha, |t_i|^(1/N)) at step ``divergence_step`` = ``steps``: T0, T1
+      and ``nonempty`` are None, hitting times after that step None.
+
+    Keys: T0, T1 (``T1 = min{k : x_{r+1}^N > theta} - 1``), nonempty, hitting_times (per
+    eigenvalue of Y, first k with x_i^N >= (1-eps) t_i; None for t_i <= 0), steps, dps,
+    decided (status is not "undecided"), diverged, divergence_step, divergence_lane,
+    error_in_interval (max over ``samples`` evenly spaced steps of [T0, min(T1, steps)] of
+    ||P(k) - W_r||_2), limit_error (||P - W||_F at the last step), limit_error_of_Y_plus,
+    adjustments (changes made to user matrices), engine. ``full_matrix`` runs the N-factor
+    matrix iteration instead of the reduced dynamics.
+
+    A run estimated above ``max_seconds`` / ``max_memory_mb`` (:mod:`verify.limits`) is
+    refused before any work. ``progress(done, total, label)`` is called as the run goes.
     """
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"max steps must be a positive integer, got {max_steps!r}")
+    N, r, n = st.depth, st.r, st.n
+    check_cost(n, depth=N, dps=st.dps, setup=False, max_steps=max_steps, full_matrix=full_matrix,
+               samples=samples, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+    bound = _divergence_bound(st)
     with mpmath.workdps(st.dps):
-        N, r = st.depth, st.r
-        if full_matrix:  # a crossing within rounding raises there (ValueError: raise --dps)
-            hits, final_x, steps, diverged, products = _full_hits(st, max_steps)
-            decided = True
+        obs = (_observe_full if full_matrix else _observe_reduced)(st, max_steps, bound, progress)
+        div = obs.divergence
+        K = div[0] if div else max_steps
+
+        def state(h):
+            if h is None:
+                return "none", None
+            step, amb, _ = h
+            if div and step is not None and step > K:
+                step = None
+            if amb:
+                return "undecided", None
+            if step is not None:
+                return "hit", step
+            return ("unreached", None) if div else ("censored", None)
+
+        lanes = [state(obs.hits[i]) for i in range(n)]
+        theta_state = state(obs.hits[n])
+        hitting = [v if kind == "hit" else (f"> {K}" if kind == "censored" else None)
+                   for kind, v in lanes]
+        undecided, censored = [], []
+        for i, (kind, _) in enumerate(lanes):
+            if kind in ("undecided", "censored"):
+                (undecided if kind == "undecided" else censored).append(
+                    f"hitting time {i + 1} (x_{i + 1}^N >= {_fmt_level(_learned_level(st, i))})")
+        learned = lanes[:r]
+        if div or any(k == "none" for k, _ in learned):
+            T0 = None
+        elif any(k == "censored" for k, _ in learned):
+            T0 = f"> {K}"
+        elif any(k == "undecided" for k, _ in learned):
+            T0 = None
         else:
-            events = [Event(i, _learned_level(st, i)) for i in range(st.n) if st.t[i] > 0]
-            idx = [i for i in range(st.n) if st.t[i] > 0]
-            events.append(Event(r, st.theta, strict=True))
-            run = simulate_reduced(st.t, depth=N, alpha=st.alpha, eta=st.eta, dps=st.dps,
-                                   events=events, max_steps=max_steps, stop_when_settled=False)
-            hits = [None] * st.n
-            for i, h in zip(idx, run.hits[:-1]):
-                hits[i] = h.step
-            nxt = run.hits[-1].step
-            hits.append(nxt)
-            decided = not any(h.ambiguous for h in run.hits)
-            diverged = run.diverged
-            steps = max_steps if not diverged else max(l.divergence_step or 0 for l in run.lanes)
-            final_x = [lane.x for lane in run.lanes]
-            products = None
-        learned = hits[:r]
-        T0 = None if any(k is None for k in learned) else max(learned)
-        nxt = hits[st.n]
-        T1 = None if nxt is None else nxt - 1
-        nonempty = T0 is not None and (T1 is None or T0 <= T1)
-        W_r = _best_rank(st)
+            T0 = max(v for _, v in learned)
+        what1 = f"T1 (x_{r + 1}^N > theta = {_fmt_level(st.theta)})"
+        if div:
+            T1 = None
+        elif theta_state[0] == "hit":
+            T1 = theta_state[1] - 1
+        elif theta_state[0] == "censored":
+            T1 = f">= {K}"
+            censored.append(what1)
+        else:
+            T1 = None
+            undecided.append(what1)
+        if div:
+            nonempty = None
+        elif isinstance(T0, int) and isinstance(T1, int):
+            nonempty = T0 <= T1
+        elif isinstance(T0, int) and isinstance(T1, str):
+            nonempty = True
+        elif isinstance(T0, str) and isinstance(T1, int):
+            nonempty = False
+        elif isinstance(T0, int) and theta_state[0] == "undecided":
+            # every comparison before the first ambiguous one was decided: T1 >= that - 1
+            first = obs.hits[n][2]
+            nonempty = True if first is not None and T0 <= first - 1 else None
+        elif T0 is None and any(k == "none" for k, _ in learned):
+            nonempty = False
+        else:
+            nonempty = None
+        if div:
+            status = "diverged"
+            k, lane = div
+            reason = (f"lane {lane + 1} (t_{lane + 1} = {_fmt_level(st.t[lane])}) diverged at "
+                      f"step {k}: |x_{lane + 1}| > {bound:.6g}; T0, T1 and nonempty are not "
+                      f"defined")
+        elif undecided:
+            status = "undecided"
+            reason = _undecided_reason(st, undecided, theta_state[0] == "undecided")
+        elif censored:
+            status = "censored"
+            reason = (f"not reached within {K} steps: {', '.join(censored)}; raise --max-steps "
+                      f"to see further")
+        else:
+            status, reason = "ok", None
+        tie = _tie(st) if theta_state[0] != "hit" else None
+        if tie and status != "undecided":
+            reason = f"{reason}; {tie}" if reason else tie
+        if any(k == "none" for k, _ in learned):
+            note = f"t_{r} <= 0: the top-r eigenvalues of Y have no learned level, T0 is not defined"
+            reason = note if reason is None else f"{reason}; {note}"
         err_in = None
-        if T0 is not None and nonempty:
-            end = min(T1 if T1 is not None else steps, steps)
+        if isinstance(T0, int) and nonempty and isinstance(T1, (int, str)):
+            end = min(T1 if isinstance(T1, int) else K, K)  # T1 ">= K": [T0, K] is inside
             ks = sorted({T0 + (end - T0) * j // max(samples - 1, 1) for j in range(samples)})
-            if products is None:
-                cp = simulate_reduced(st.t, depth=N, alpha=st.alpha, eta=st.eta, dps=st.dps,
-                                      max_steps=end, checkpoints=ks, stop_when_settled=False)
-                mats = [_product(st, cp.checkpoints[k]) for k in ks if k in cp.checkpoints]
-            else:
-                mats = [products[k] for k in ks if k in products]
+            mats = _sample_products(st, ks, end, full_matrix)
+            W_r = _best_rank(st)
             err_in = max(spectral_norm(P - W_r, dps=st.dps) for P in mats) if mats else None
-        P_last = _product(st, final_x) if not diverged else None
-        limit_err = mpmath.mnorm(P_last - st.W, "f") if P_last is not None else None
+        limit_err = mpmath.mnorm(obs.final - st.W, "f") if obs.final is not None else None
+        Yp = _product(st, [mpmath.root(max(v, 0), N) for v in st.t])
         return {
-            "T0": T0, "T1": T1, "nonempty": bool(nonempty), "hitting_times": hits[: st.n],
-            "steps": steps, "dps": st.dps, "decided": decided, "diverged": bool(diverged),
+            "status": status, "reason": reason,
+            "T0": T0, "T1": T1, "nonempty": nonempty, "hitting_times": hitting,
+            "steps": K, "dps": st.dps, "decided": status != "undecided",
+            "diverged": div is not None,
+            "divergence_step": div[0] if div else None,
+            "divergence_lane": div[1] + 1 if div else None,
             "error_in_interval": _n(err_in), "limit_error": _n(limit_err),
-            "limit_error_of_Y_plus": _n(mpmath.mnorm(_product(st, [mpmath.root(max(v, 0), N) for v in st.t]) - st.W, "f")),
+            "limit_error_of_Y_plus": _n(mpmath.mnorm(Yp - st.W, "f")),
+            "adjustments": list(st.adjustments),
             "engine": "full-matrix" if full_matrix else "reduced",
         }
+
+
+def _tie(st):
+    """A sentence naming the tie theta = t_{r+1} (exact, or to the working precision), or None."""
+    r = st.r
+    tie = None
+    if st.theta_exact is not None and st.t_exact is not None:
+        if st.theta_exact == st.t_exact[r]:
+            tie = "exactly"
+    elif abs(st.theta - st.t[r]) <= mpmath.mpf(10) ** -(st.dps - 10) * max(abs(st.t[r]), st.theta):
+        tie = "to the working precision"
+    if not tie:
+        return None
+    name = "s" if st.noise == "none" else "t"
+    dflt = " (the default theta = eps * s_r)" if st.theta_default else ""
+    return (f"tie: theta = {name}_{r + 1} = {_fmt_level(st.theta)} {tie}{dflt}: "
+            f"x_{r + 1}^N converges to theta itself, so whether and when it exceeds theta is "
+            f"not decided at any precision; give --theta away from {name}_{r + 1}")
+
+
+def _undecided_reason(st, undecided, theta_undecided):
+    tie = _tie(st) if theta_undecided else None
+    if tie:
+        return tie
+    return (f"within the rounding margin at dps {st.dps}: {', '.join(undecided)}; raise --dps")
+
+
+def _sample_products(st, ks, end, full_matrix):
+    """P(k) at the steps ``ks`` (a second, shorter run of the same engine)."""
+    if full_matrix:
+        from verify.fullgd import simulate_full
+
+        run = simulate_full(st.Y, depth=st.depth, eta=st.eta, alpha=st.alpha, steps=end,
+                            checkpoints=ks,
+                            dps=st.dps, divergence_bound=None)
+        return [run.products[k] for k in ks if k in run.products]
+    cp = simulate_reduced(st.t, depth=st.depth, alpha=st.raw.get("alpha", st.alpha),
+                          eta=st.raw.get("eta", st.eta), dps=st.dps, max_steps=end,
+                          checkpoints=ks, stop_when_settled=False)
+    return [_product(st, cp.checkpoints[k]) for k in ks if k in cp.checkpoints]
 
 
 def _product(st, xs):
@@ -291,39 +692,3 @@ def _product(st, xs):
 def _best_rank(st):
     vals = [st.s[i] if i < st.r else 0 for i in range(st.n)]
     return st.V * mpmath.diag(vals) * st.V.T
-
-
-def _full_hits(st, max_steps):
-    """The full N-factor iteration: hitting times read from the diagonal of Q^T P(k) Q
-    (exactly x_i(k)^N under R1), with a relative margin of 10^-(dps-10)."""
-    from verify.fullgd import simulate_full
-
-    run = simulate_full(st.Y, depth=st.depth, eta=st.eta, alpha=st.alpha, steps=max_steps,
-                        dps=st.dps)
-    n, r = st.n, st.r
-    tol = mpmath.mpf(10) ** -(st.dps - 10)
-    hits = [None] * (n + 1)
-    # (slot, level): slot n is the theta crossing of lane r; a tie raises below, so ">=" and
-    # ">" need no distinction here
-    levels = [(i, _learned_level(st, i)) for i in range(n) if st.t[i] > 0]
-    levels.append((n, st.theta))
-    q = [st.Q[:, i] for i in range(n)]
-    last = 0
-    for k in sorted(run.products):
-        P = run.products[k]
-        last = k
-        for i, d in levels:
-            if hits[i] is not None:
-                continue
-            lane = r if i == n else i
-            u = (q[lane].T * P * q[lane])[0]
-            gap = u - d
-            if abs(gap) <= tol * max(abs(d), 1):
-                raise ValueError(f"full-matrix run: level crossing at step {k} is within rounding; raise --dps")
-            if gap > 0:
-                hits[i] = k
-    xs = []
-    if not run.diverged:
-        P = run.products[last]
-        xs = [mpmath.root(max((q[i].T * P * q[i])[0], 0), st.depth) for i in range(n)]
-    return hits, xs, last, run.diverged, run.products

@@ -460,9 +460,15 @@ def fig_phase_diagram(out_dir, *, dps: int = 30, grid: int = 14, fine: int = 40,
 # ---------------------------------------------------------------------------------------
 
 
-def make_all(out_dir, *, dps: int = 30) -> list[pathlib.Path]:
-    """Write the four figures (PNG and PDF each) into ``out_dir``; return the 8 paths."""
+def make_all(out_dir, *, dps: int = 30, progress=None) -> list[pathlib.Path]:
+    """Write the four figures (PNG and PDF each) into ``out_dir``; return the 8 paths.
+    ``progress(done, total, name)`` is called before each figure and at the end."""
     paths: list[pathlib.Path] = []
-    for fn in (fig_trajectories, fig_endpoints_vs_noise, fig_denoising, fig_phase_diagram):
+    fns = (fig_trajectories, fig_endpoints_vs_noise, fig_denoising, fig_phase_diagram)
+    for i, fn in enumerate(fns):
+        if progress is not None:
+            progress(i, len(fns), fn.__name__)
         paths += fn(out_dir, dps=dps)
+    if progress is not None:
+        progress(len(fns), len(fns), "figures")
     return paths

@@ -45,7 +45,8 @@ class FullRun:
     ``final_step``. ``diverged``: True if at step ``diverged_step`` an entry of a factor or of
     the product became NaN/inf or exceeded ``DIVERGENCE_BOUND`` in magnitude; the run then
     stops, ``final_step = diverged_step - 1`` (the last sane state) and the products contain
-    only checkpoints before ``diverged_step``.
+    only checkpoints before ``diverged_step``. ``stopped``: a monitor ended the run at
+    ``final_step``.
     """
 
     dps: int
@@ -57,6 +58,7 @@ class FullRun:
     final_step: int
     diverged: bool = False
     diverged_step: int | None = None
+    stopped: bool = False
 
 
 # ------------------------------------------------------------------ list-based linear algebra
@@ -112,7 +114,8 @@ def _check_pos(x, name):
 
 
 def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
-                  checkpoints=None, dps: int = 50) -> FullRun:
+                  checkpoints=None, dps: int = 50, monitor=None,
+                  divergence_bound=DIVERGENCE_BOUND) -> FullRun:
     """Run full-matrix gradient descent on ``1/2 ||W_N...W_1 - Y||_F^2``.
 
     Parameters: ``Y`` square finite real matrix (any format accepted by
@@ -120,7 +123,10 @@ def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
     ``eta > 0``; exactly one of ``alpha > 0`` (``W_j(0) = alpha I``) or ``init`` (a sequence
     of N matrices of Y's shape, ``init[0]`` is ``W_1``); ``steps >= 0``; ``checkpoints``:
     the steps at which to record ``P(k)`` (default every step 0..steps); ``dps >= 15``.
-    Raises ValueError on any invalid input. Inputs are never modified.
+    ``monitor(k, P)``, if given, sees the product at every step (a list of rows of mpf, not
+    to be modified); a true return value stops the run there (``stopped``, ``final_step =
+    k``). ``divergence_bound``: entries above it in magnitude are divergence (None: only
+    non-finite entries). Raises ValueError on any invalid input. Inputs are never modified.
     """
     dps = check_dps(dps)
     N = _check_int(depth, "depth", 2)
@@ -159,10 +165,11 @@ def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
                     )
                 F.append(_rows(M))
         Yr = _rows(Ym)
-        bound = mpmath.mpf(DIVERGENCE_BOUND)
+        bound = mpmath.inf if divergence_bound is None else mpmath.mpf(divergence_bound)
         products = {}
         last_good = F
         diverged_step = None
+        stopped_at = None
         for k in range(steps + 1):
             # prefix products pre[j] = W_j ... W_1 (pre[0] = I, implicit), P = pre[N]
             pre = [None] * (N + 1)
@@ -176,6 +183,9 @@ def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
             last_good = F
             if k in cps:
                 products[k] = _to_matrix(P)
+            if monitor is not None and monitor(k, P):
+                stopped_at = k
+                break
             if k == steps:
                 break
             R = [[p - y for p, y in zip(rp, ry)] for rp, ry in zip(P, Yr)]
@@ -193,14 +203,17 @@ def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
                 newF.append([[w - eta_v * g for w, g in zip(rw, rg)]
                              for rw, rg in zip(F[j], G)])
             F = newF
-        if diverged_step is None:
-            final = steps
-        else:
+        if diverged_step is not None:
             final = diverged_step - 1
+        elif stopped_at is not None:
+            final = stopped_at
+        else:
+            final = steps
         return FullRun(
             dps=dps, depth=N, eta=eta_v, steps=steps, products=products,
             factors=tuple(_to_matrix(Fj) for Fj in last_good), final_step=final,
             diverged=diverged_step is not None, diverged_step=diverged_step,
+            stopped=stopped_at is not None,
         )
 
 

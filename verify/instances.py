@@ -46,6 +46,8 @@ __all__ = [
     "aligned_perturbation",
     "observed",
     "read_matrix",
+    "prepare_symmetric",
+    "Prepared",
     "symmetric_eigen",
     "spectral_norm",
 ]
@@ -203,6 +205,111 @@ def validate_matrix(M, *, name: str = "matrix", symmetric: bool = False, psd: bo
                         f"{mpmath.nstr(lo, 5)})"
                     )
         return out
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A user's symmetric matrix after :func:`prepare_symmetric`: ``M`` exactly symmetric
+    (PSD round-off clipped when asked), its eigenvalues ``s`` (descending) and eigenvectors
+    ``V`` (None when not computed), and ``notes``: one line per adjustment made."""
+
+    M: mpmath.matrix
+    s: tuple | None
+    V: mpmath.matrix | None
+    notes: tuple
+
+
+def prepare_symmetric(M, *, name: str = "matrix", tol=1e-12, psd: bool = False,
+                      eigen: bool = True, dps: int = 50) -> Prepared:
+    """Validate a user's symmetric (PSD with ``psd``) matrix within a relative tolerance.
+
+    The tolerance is the same for every kind of entry (float data from numpy or files,
+    ints, decimal strings, mpf), ``tol`` relative (default 1e-12):
+
+    * symmetry: ``max |M_ij - M_ji| <= tol * max |M_kl|``; the matrix is then symmetrized,
+      ``(M + M^T)/2``; beyond it, ValueError naming the worst pair of entries;
+    * PSD (``psd=True``): eigenvalues in ``[-tol * ||M||_2, 0)`` are round-off and are
+      clipped to 0 (``M`` rebuilt as ``V diag(max(s, 0)) V^T``); a more negative eigenvalue
+      is a ValueError naming it (``s_i``, eigenvalues in descending order).
+
+    Every adjustment is one line in ``notes``. Entries must be finite with magnitude at most
+    1e100. ``M`` is never modified.
+
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 2.0], [2.0, 4.0]])          # rank one: eigenvalues 5 and 0
+    >>> p = prepare_symmetric(A, name="W", psd=True, dps=30)
+    >>> [mpmath.nstr(x, 5) for x in p.s]
+    ['5.0', '0.0']
+    >>> print(p.notes[0])    # the eigensolver's round-off of the 0 eigenvalue
+    W: 1 eigenvalue(s) in [-1.97e-31, 0) clipped to 0 (PSD round-off, within tol * ||A||_2 = 5.0e-12)
+    >>> prepare_symmetric([[1, 0.5], [0.4, 1]], name="W")
+    Traceback (most recent call last):
+    ...
+    ValueError: W: not symmetric: entry (0,1) = 0.5 but (1,0) = 0.4, |difference| 0.1 > tol * max|A| = 1.0e-12 (tol 1.0e-12, --tol)
+    """
+    dps = check_dps(dps)
+    rtol = _check_tol(tol)
+    A = validate_matrix(M, name=name, dps=dps)
+    n = A.rows
+    notes = []
+    with mpmath.workdps(dps):
+        scale = max(abs(A[i, j]) for i in range(n) for j in range(n))
+        if scale > mpmath.mpf(10) ** 100:
+            i, j = next((i, j) for i in range(n) for j in range(n) if abs(A[i, j]) == scale)
+            raise ValueError(f"{name}: entry ({i},{j}) = {mpmath.nstr(A[i, j], 5)} is out of "
+                             f"range: entries must have magnitude at most 1e100")
+        asym, where = mpmath.mpf(0), None
+        for i in range(n):
+            for j in range(i + 1, n):
+                d = abs(A[i, j] - A[j, i])
+                if d > asym:
+                    asym, where = d, (i, j)
+        if asym > rtol * scale:
+            i, j = where
+            raise ValueError(
+                f"{name}: not symmetric: entry ({i},{j}) = {mpmath.nstr(A[i, j], 6)} but "
+                f"({j},{i}) = {mpmath.nstr(A[j, i], 6)}, |difference| {mpmath.nstr(asym, 3)} > "
+                f"tol * max|A| = {mpmath.nstr(rtol * scale, 3)} (tol {mpmath.nstr(rtol, 3)}, --tol)")
+        if asym > 0:
+            for i in range(n):
+                for j in range(i + 1, n):
+                    m = (A[i, j] + A[j, i]) / 2
+                    A[i, j] = m
+                    A[j, i] = m
+            notes.append(f"{name}: symmetrized (max |A - A^T| = {mpmath.nstr(asym, 3)}, "
+                         f"within tol * max|A| = {mpmath.nstr(rtol * scale, 3)})")
+        if not (eigen or psd):
+            return Prepared(M=A, s=None, V=None, notes=tuple(notes))
+        s, V = symmetric_eigen(A, dps=dps)
+        if psd:
+            norm = max(abs(x) for x in s)
+            lo = s[-1]
+            if lo < -rtol * norm:
+                raise ValueError(
+                    f"{name}: not positive semidefinite: eigenvalue s_{n} = {mpmath.nstr(lo, 5)} "
+                    f"< -tol * ||A||_2 = {mpmath.nstr(-rtol * norm, 3)} "
+                    f"(tol {mpmath.nstr(rtol, 3)}, --tol)")
+            neg = [x for x in s if x < 0]
+            if neg:
+                s = tuple(max(x, mpmath.mpf(0)) for x in s)
+                A = _sym_product(V, s, n)
+                notes.append(f"{name}: {len(neg)} eigenvalue(s) in [{mpmath.nstr(min(neg), 3)}, 0) "
+                             f"clipped to 0 (PSD round-off, within tol * ||A||_2 = "
+                             f"{mpmath.nstr(rtol * norm, 3)})")
+        return Prepared(M=A, s=tuple(s), V=V, notes=tuple(notes))
+
+
+def _check_tol(tol):
+    """A relative tolerance: a number in [0, 1e-3] (plain decimal text or a real number)."""
+    from verify.limits import parse_number
+
+    if isinstance(tol, mpmath.mpf):
+        v = +tol
+    else:
+        v = parse_number(tol, name="tol")
+    if not 0 <= v <= mpmath.mpf("1e-3"):
+        raise ValueError(f"tol must be in [0, 1e-3] (a relative tolerance), got {tol}")
+    return v
 
 
 def _check_seed(seed):
@@ -495,7 +602,8 @@ def _parse_text_number(tok: str, where: str):
     return mpmath.mpf(tok)
 
 
-def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = False) -> mpmath.matrix:
+def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = False,
+                size_check=None) -> mpmath.matrix:
     """Read a square real matrix from a ``.npy``, ``.json`` or ``.csv`` file.
 
     * ``.npy``: ``numpy.load(path, allow_pickle=False)``; a 2-D real numeric array.
@@ -508,7 +616,9 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
     The result goes through :func:`validate_matrix` (``symmetric``/``psd`` are passed on;
     float data are accepted as symmetric within 1e-12 relative and symmetrized). ValueError
     names the file and the problem: unreadable, unknown extension, ragged rows,
-    non-numeric entries, and every validation failure.
+    non-numeric entries, and every validation failure. ``size_check(n)``, if given, is
+    called with the number of rows before any entry is converted (it raises ValueError to
+    refuse a matrix too large to work with).
     """
     dps = check_dps(dps)
     p = os.fspath(path)
@@ -526,6 +636,8 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
                 raise ValueError(f"{label}: unreadable .npy file (not an array)")
             if data.dtype.kind not in "iuf":
                 raise ValueError(f"{label}: non-numeric or non-real array dtype {data.dtype}")
+            if size_check is not None and data.ndim >= 1:
+                size_check(len(data))
             rows = data
         elif ext == ".json":
             try:
@@ -538,6 +650,8 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
             widths = {len(r) for r in data}
             if len(widths) > 1:
                 raise ValueError(f"{label}: ragged rows (row lengths {sorted(widths)})")
+            if size_check is not None:
+                size_check(len(data))
             rows = []
             with mpmath.workdps(dps):
                 for i, r in enumerate(data):
@@ -562,6 +676,8 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
             widths = {len(r) for r in lines}
             if len(widths) > 1:
                 raise ValueError(f"{label}: ragged rows (row lengths {sorted(widths)})")
+            if size_check is not None:
+                size_check(len(lines))
             rows = []
             for i, r in enumerate(lines):
                 row = []
