@@ -552,6 +552,7 @@ def assert_holds(lhs: Callable, rhs: Callable, instance: Mapping, relation: str 
     >>> out.verdict, out.certified, out.observed["compared"][:9]
     ('PASS', True, '32 < [51.')
     """
+    __tracebackhide__ = True  # pytest: the message says it all
     if not callable(lhs) or not callable(rhs):
         raise ValueError("lhs and rhs must be callables f(instance, sim)")
     if relation not in ("<=", "<", ">=", ">"):
@@ -1241,6 +1242,7 @@ class InequalityReport:
     def assert_pass(self) -> "InequalityReport":
         """Raise InequalityFailed on FAIL (or a symbolic/numeric contradiction), Undecided on
         UNDECIDED or N/A-only (nothing was checked); return self on PASS."""
+        __tracebackhide__ = True  # pytest: the message says it all
         if self.verdict == FAIL or not self.consistent:
             raise InequalityFailed(self.summary())
         if self.verdict == UNDECIDED:
@@ -1275,7 +1277,7 @@ def check_inequality(relation, hypotheses: Sequence = (), instances="K2", *, nam
                      dps: int | None = None, max_dps: int | None = None, certify: bool = True,
                      shrink: bool = True, corners: bool = True, symbolic: bool = True,
                      symbolic_timeout: float | None = None, max_steps: int = 10**6,
-                     shrink_tries: int | None = None) -> InequalityReport:
+                     shrink_tries: int | None = None, record: bool = True) -> InequalityReport:
     """Check a SymPy relation under SymPy hypotheses: symbolically, then on instances.
 
     ``instances``: a spec ID (``"K2"``: ``count`` instances of the seeded sampler of
@@ -1284,7 +1286,9 @@ def check_inequality(relation, hypotheses: Sequence = (), instances="K2", *, nam
     of instance dicts. ``spec`` says how the handle reads ``eta_fraction`` (default: the spec
     ID, else the S1 step bound). ``count``, ``seed``, ``dps``, ``max_dps`` default to the
     settings (:func:`configure`, the plugin's ``--dmf-*`` options). Nothing is raised for a
-    FAIL: read the report, or call ``report.assert_pass()``.
+    FAIL: read the report, or call ``report.assert_pass()``. ``record=False`` leaves the
+    check out of the plugin's summary (a probe, not a claim). A FAIL is shrunk from each of
+    the (at most 3) failing instances with the least slack; the simplest result is kept.
     """
     rel = _validate_relation(relation, "relation")
     if type(rel) not in _REL_OPS:
@@ -1315,28 +1319,51 @@ def check_inequality(relation, hypotheses: Sequence = (), instances="K2", *, nam
                      for inst in insts)
     v = [o.verdict for o in outcomes]
     verdict = FAIL if FAIL in v else UNDECIDED if UNDECIDED in v else PASS if PASS in v else NOT_APPLICABLE
-    worst = min((o for o in outcomes if o.verdict == FAIL), key=lambda o: o.slack, default=None)
+    fails = sorted((o for o in outcomes if o.verdict == FAIL), key=lambda o: o.slack)
+    worst = fails[0] if fails else None
     small = None
     notes = []
-    if worst is not None and shrink:
+    if fails and shrink:
         from verify.shrink import shrink as shrink_fn
 
         def still_fails(cand):
             return _decide_instance(name, cand, pair, hyp_fn, certify=False, **kw).verdict == FAIL
 
-        cand = shrink_fn(name, dict(worst.instance), still_fails=still_fails, max_tries=shrink_tries)
-        if cand != dict(worst.instance):
+        found = []
+        for o in fails[:3]:
+            cand = shrink_fn(name, dict(o.instance), still_fails=still_fails, max_tries=shrink_tries)
+            if cand != dict(o.instance):
+                found.append((_complexity(cand), len(found), cand))
+        for _, _, cand in sorted(found, key=lambda x: x[:2]):
             again = _decide_instance(name, cand, pair, hyp_fn, certify=certify, **kw)
             if again.verdict == FAIL:
                 small = again
+                break
     rep = InequalityReport(name, rel, hyps, sym, outcomes, verdict, worst, small, tuple(notes))
     if not rep.consistent:
         rep = InequalityReport(name, rel, hyps, sym, outcomes, verdict, worst, small,
                                (f"SymPy says {_answer_text(sym.answer)} but the instances say "
                                 f"{verdict}: the evaluators, the simulation or the hypotheses' "
                                 "binding disagree with the symbolic statement",))
-    _record("check_inequality", name, outcomes, verdict=verdict,
-            symbolic=_answer_text(sym.answer), symbolic_method=sym.method,
-            shrunk=None if small is None else _jsonable_instance(small.instance),
-            consistent=rep.consistent)
+    if record:
+        _record("check_inequality", name, outcomes, verdict=verdict,
+                symbolic=f"{_answer_text(sym.answer)} by {sym.method}",
+                shrunk=None if small is None else _jsonable_instance(small.instance),
+                consistent=rep.consistent)
     return rep
+
+
+def _complexity(inst) -> int:
+    """How complicated an instance is: significant digits of its numbers, plus depth."""
+    from verify.shrink import sig_digits
+
+    n = 0
+    for k, v in inst.items():
+        for x in (v if isinstance(v, list) else [v]):
+            if isinstance(x, bool):
+                continue
+            if isinstance(x, float) and math.isfinite(x):
+                n += sig_digits(x)
+            elif isinstance(x, int):
+                n += len(str(abs(x)))
+    return n

@@ -92,7 +92,7 @@ class UserClaim:
         object.__setattr__(self, "hypotheses", hyps)
 
     def check(self, *, count=None, seed=None, dps=None, max_dps=None, certify=True, shrink=True,
-              corners=True, symbolic=True, instances=None):
+              corners=True, symbolic=True, instances=None, shrink_tries=None, record=True):
         """:func:`verify.inequality.check_inequality` of the claim on its spec's instances
         (or on ``instances``)."""
         from verify.inequality import check_inequality
@@ -101,7 +101,8 @@ class UserClaim:
                                 self.spec if instances is None else instances, name=self.id,
                                 spec=self.spec, count=count, seed=seed, dps=dps,
                                 max_dps=max_dps, certify=certify, shrink=shrink,
-                                corners=corners, symbolic=symbolic)
+                                corners=corners, symbolic=symbolic, shrink_tries=shrink_tries,
+                                record=record)
 
 
 def _where(ep, group):
