@@ -500,10 +500,11 @@ def _decide_instance(name, inst, pair, hyps, *, spec, dps, max_dps, certify, max
                 cnote = f"certified {v} at {prec} bits contradicts the estimate's {verdict}"
             else:
                 cnote = f"certified at {prec} bits"
+            estimate = verdict
             verdict, slack, certified = v, s, True
             tight = tg if tg is not None else tight
-            details = {**det, "lhs_estimate": details.get("lhs"), "rhs_estimate": details.get("rhs")} \
-                if details else det
+            details = {**det, "lhs_estimate": details.get("lhs"), "rhs_estimate": details.get("rhs"),
+                       "estimate_verdict": estimate}
             break
         note = "; ".join(x for x in (note, cnote) if x)
     observed = {k: v for k, v in details.items() if v and k not in ("tie",)}
@@ -571,6 +572,10 @@ def assert_holds(lhs: Callable, rhs: Callable, instance: Mapping, relation: str 
            f"{'; ' + out.note if out.note else ''}")
     if out.verdict == FAIL:
         raise InequalityFailed(f"FAIL: {msg}")
+    est = out.observed.get("estimate_verdict")
+    if out.certified and est in (PASS, FAIL) and est != out.verdict:
+        raise InequalityFailed(f"the estimate said {est}, the enclosures proved {out.verdict}: "
+                               f"the callables compute differently in the two modes; {msg}")
     if out.verdict == UNDECIDED:
         raise Undecided(f"UNDECIDED at {out.dps} digits: {msg}")
     return out
@@ -1211,14 +1216,23 @@ class InequalityReport:
             return None
         return {"min": r[0], "median": statistics.median(r), "max": r[-1], "count": len(r)}
 
+    def disagreements(self) -> tuple:
+        """Outcomes whose certified verdict contradicts the decided estimate-mode verdict
+        (the certified one stands, but an evaluator or the engine is wrong somewhere)."""
+        return tuple(o for o in self.outcomes if o.certified and
+                     o.observed.get("estimate_verdict") in (PASS, FAIL) and
+                     o.observed["estimate_verdict"] != o.verdict)
+
     @property
     def consistent(self) -> bool:
+        """False when SymPy's answer contradicts a decided instance, or a certified verdict
+        contradicts the estimate's."""
         c = self.counts
         if self.symbolic.answer is True and c[FAIL]:
             return False
         if self.symbolic.answer is False and c[PASS]:
             return False
-        return True
+        return not self.disagreements()
 
     def summary(self) -> str:
         """A few lines: verdict, counts, SymPy's answer, worst slack, tightness, the shrunk
@@ -1340,11 +1354,17 @@ def check_inequality(relation, hypotheses: Sequence = (), instances="K2", *, nam
                 small = again
                 break
     rep = InequalityReport(name, rel, hyps, sym, outcomes, verdict, worst, small, tuple(notes))
-    if not rep.consistent:
-        rep = InequalityReport(name, rel, hyps, sym, outcomes, verdict, worst, small,
-                               (f"SymPy says {_answer_text(sym.answer)} but the instances say "
-                                f"{verdict}: the evaluators, the simulation or the hypotheses' "
-                                "binding disagree with the symbolic statement",))
+    c = rep.counts
+    if (sym.answer is True and c[FAIL]) or (sym.answer is False and c[PASS]):
+        notes.append(f"SymPy says {_answer_text(sym.answer)} but the instances say "
+                     f"{verdict}: the evaluators, the simulation or the hypotheses' binding "
+                     "disagree with the symbolic statement")
+    for o in rep.disagreements():
+        notes.append(f"on {json.dumps(_jsonable_instance(o.instance), sort_keys=True)} the "
+                     f"estimate said {o.observed['estimate_verdict']}, the enclosures proved "
+                     f"{o.verdict}: an evaluator or the engine is wrong")
+    if notes:
+        rep = InequalityReport(name, rel, hyps, sym, outcomes, verdict, worst, small, tuple(notes))
     if record:
         _record("check_inequality", name, outcomes, verdict=verdict,
                 symbolic=f"{_answer_text(sym.answer)} by {sym.method}",
