@@ -393,7 +393,9 @@ class Simulation:
                 key = ("x", lane, k)
                 err = max(err, 0.0)
                 self.readings.append((key, v, err))
-                v = v + self.offsets.get(key, 0)
+                if key in self.offsets:  # a replay (error propagation), at the run's digits
+                    with mpmath.workdps(self.dps):
+                        v = v + self.offsets[key]
             out.append(v)
         return out
 
@@ -413,7 +415,7 @@ class Simulation:
             e = N * (abs(float(v)) + err) ** (N - 1) * err + (N + 1) * u * abs(float(p))
             key = ("power", lane, step)
             self.readings.append((key, p, e))
-            return p + self.offsets.get(key, 0)
+            return p + self.offsets[key] if key in self.offsets else p
 
     # ---- closed forms -----------------------------------------------------------------
 

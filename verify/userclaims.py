@@ -269,4 +269,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run as `python -m`: this file is __main__; the claims of other packages import
+    # verify.userclaims, whose UserClaim is the class to check against
+    from verify.userclaims import main as _main
+
+    sys.exit(_main())
