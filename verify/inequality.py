@@ -1286,7 +1286,7 @@ def _fmt(x):
     return "-" if x is None else f"{x:.4g}"
 
 
-def check_inequality(relation, hypotheses: Sequence = (), instances="K2", *, name: str | None = None,
+def check_inequality(relation, hypotheses: Sequence = (), instances=None, *, name: str | None = None,
                      spec: str | None = None, count: int | None = None, seed: int | None = None,
                      dps: int | None = None, max_dps: int | None = None, certify: bool = True,
                      shrink: bool = True, corners: bool = True, symbolic: bool = True,
@@ -1307,6 +1307,9 @@ def check_inequality(relation, hypotheses: Sequence = (), instances="K2", *, nam
     rel = _validate_relation(relation, "relation")
     if type(rel) not in _REL_OPS:
         raise ValueError(f"relation must be <=, <, >= or >, got {type(rel).__name__}: {rel}")
+    if instances is None:
+        raise ValueError("instances are required: a spec ID (e.g. 'K2'), a Hypothesis strategy "
+                         "(verify.strategies.instances('K2')) or a list of instance dicts")
     if isinstance(hypotheses, (str, sp.Basic)) or not isinstance(hypotheses, Iterable):
         raise ValueError("hypotheses must be a list of SymPy relations")
     hyps = tuple(_validate_hypothesis(h, f"hypothesis {i}") for i, h in enumerate(hypotheses))

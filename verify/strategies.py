@@ -3,6 +3,12 @@
 Named as plurals of what they make. Every strategy builds admissible instances by
 construction (eta as a fraction of its bound, levels inside their range); nothing is filtered.
 
+Public API (installed with dmf-verify, for any project's tests; docs/pytest.md):
+``instances(ID)`` for every ID of :func:`spec_ids` (the 16 claims' specs: the instance dicts
+``dmf-verify check ID --instance`` reads), ``raw_draws(ID)`` (the raw numbers before the
+builder), and the building blocks ``depths``, ``unit_fractions``, ``spectra``. An unknown ID
+is a ValueError naming the known ones.
+
 >>> from hypothesis import given
 >>> @given(instances("R1"))
 ... def test(inst):
@@ -16,7 +22,7 @@ from hypothesis import strategies as st
 
 from verify.specs import Param, build, spec_for
 
-__all__ = ["raw_draws", "instances", "depths", "unit_fractions", "spectra"]
+__all__ = ["spec_ids", "raw_draws", "instances", "depths", "unit_fractions", "spectra"]
 
 
 def _param(p: Param):
@@ -30,6 +36,17 @@ def _param(p: Param):
         return st.floats(math.log(p.lo), math.log(p.hi)).map(math.exp).map(
             lambda v: min(max(v, p.lo), p.hi))
     return st.lists(st.floats(p.lo, p.hi, allow_nan=False), min_size=p.size, max_size=p.size)
+
+
+def spec_ids() -> tuple:
+    """The IDs that have an instance spec (every claim's), in registry order.
+
+    >>> spec_ids()[:4]
+    ('R1', 'S1', 'S2', 'S3')
+    """
+    from verify.specs import SPECS
+
+    return tuple(SPECS)
 
 
 def raw_draws(claim_id: str):
