@@ -109,3 +109,36 @@ def test_missing_step_size_and_level_are_named():
         Simulation({"depth": 2, "t": 1.0, "alpha": 0.5, "eta": 0.1}).hitting_time()
     with pytest.raises(ValueError, match="lane must be"):
         Simulation({"depth": 2, "t": 1.0, "alpha": 0.5, "eta": 0.1}).x(3, lane=1)
+
+
+def test_o1_instances_are_refused_rather_than_misread():
+    with pytest.raises(ValueError, match="an O1 instance"):
+        Simulation({"depth": 2, "t": 0.5, "t_prime": 1.0, "alpha": 0.3, "eta_fraction": 0.5})
+    # with an explicit step size the two lanes are read as they are
+    sim = Simulation({"depth": 2, "targets": [0.5, 1.0], "alpha": 0.3, "eta": 0.2})
+    with mpmath.workdps(50):
+        assert sim.x(40, lane=0) < sim.x(40, lane=1)  # O1's conclusion on one instance
+
+
+def test_strategies_carry_their_spec_for_the_step_size():
+    """S3's eta_fraction is a fraction of S3's step bound: check_inequality reads it so from
+    verify.strategies.instances("S3") without being told (for 0 < t < alpha^N: the
+    decreasing-step bound)."""
+    import sympy as sp
+
+    from bounds import alpha, eta, t, N
+    from verify.inequality import check_inequality
+
+    s = instances("S3")
+    assert s.dmf_spec == "S3"
+    # S3's decreasing-step condition holds on every S3 draw with t > 0 only if eta is read
+    # as S3 defines it (read as a fraction of S1's bound 1/(N t^A), t small, it fails)
+    rel = sp.Le(eta * alpha ** (N - 2) * ((2 * N - 1) * alpha**N - (N - 1) * t), 1)
+    kw = dict(count=40, seed=2, symbolic=False, shrink=False)
+    rep = check_inequality(rel, [sp.Gt(t, 0)], s, **kw)
+    assert rep.verdict == "PASS" and rep.counts["PASS"] >= 5
+    # control: the same draws without the tag (a .map drops it) are read as S1 defines eta
+    untagged = s.map(dict)
+    assert getattr(untagged, "dmf_spec", None) is None
+    wrong = check_inequality(rel, [sp.Gt(t, 0)], untagged, **kw)
+    assert wrong.verdict == "FAIL"

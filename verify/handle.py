@@ -145,6 +145,9 @@ class Simulation:
         if self._alpha <= 0:
             raise ValueError(f"instance field 'alpha' must be > 0, got {instance['alpha']!r}")
         self._d = exact_number(instance["d"], "d") if "d" in instance else None
+        if spec is None and "t_prime" in instance and "eta" not in instance:
+            raise ValueError("an O1 instance (t, t_prime): its eta_fraction is a fraction of "
+                             "t''s bounds, which the handle does not read; give 'eta'")
         self.readings: list[tuple] = []
         self.offsets: dict = {}
         self._cache = {} if _cache is None else _cache

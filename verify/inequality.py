@@ -450,9 +450,14 @@ def _decide_instance(name, inst, pair, hyps, *, spec, dps, max_dps, certify, max
         used = d
         sim = Simulation(inst, mode="estimate", dps=d, spec=spec, max_steps=max_steps, _cache=cache)
         try:
-            if admissible is not None and not admissible(inst, d):
-                return Outcome(name, NOT_APPLICABLE, None, d, dict(inst),
-                               note=f"not an admissible instance of spec {spec}")
+            if admissible is not None:
+                try:
+                    ok, why = admissible(inst, d), ""
+                except ValueError as exc:  # the spec's evaluator cannot read it at all
+                    ok, why = False, f" ({exc})"
+                if not ok:
+                    return Outcome(name, NOT_APPLICABLE, None, d, dict(inst),
+                                   note=f"not an admissible instance of spec {spec}{why}")
             h = hyps(inst, sim) if hyps is not None else True
             if h is False:
                 return Outcome(name, NOT_APPLICABLE, None, d, dict(inst), note="a hypothesis is false")
@@ -1131,6 +1136,8 @@ def _instances(instances, spec, count, seed, corners):
             out += [dict(c.instance) for c in spec_corners(instances)]
         return out, instances if spec is None else spec
     if isinstance(instances, SearchStrategy):
+        if spec is None:  # verify.strategies.instances(ID) says which spec it draws
+            spec = getattr(instances, "dmf_spec", None)
         return draw_instances(instances, count, seed=seed), spec
     if isinstance(instances, Mapping):
         raise ValueError("instances must be a spec ID, a Hypothesis strategy or a list of "

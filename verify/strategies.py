@@ -55,8 +55,12 @@ def raw_draws(claim_id: str):
 
 
 def instances(claim_id: str):
-    """Admissible instances of a claim (the builder applied to raw draws)."""
-    return raw_draws(claim_id).map(lambda raw: build(claim_id, raw))
+    """Admissible instances of a claim (the builder applied to raw draws). The strategy
+    carries its spec ID as ``dmf_spec`` (verify.inequality.check_inequality reads the
+    instances' step size by it); a further ``.map`` or ``.filter`` drops it."""
+    s = raw_draws(claim_id).map(lambda raw: build(claim_id, raw))
+    s.dmf_spec = claim_id
+    return s
 
 
 def depths(*, min_depth: int = 2, max_depth: int = 6):

@@ -217,7 +217,8 @@ def plugin_claim_listing() -> list:
     spec, relation, where it comes from), [] when there is none."""
     lines = []
     for c in load_plugin_claims():
-        hyp = f" if {', '.join(sp.sstr(h) for h in c.hypotheses)}" if c.hypotheses else ""
+        hs = [sp.sstr(h) for h in c.hypotheses if h is not sp.true]
+        hyp = f" if {', '.join(hs)}" if hs else ""
         lines.append(f"{c.id}  {c.name}  (user claim on {c.spec} instances; {c.source})")
         lines.append(f"    {sp.sstr(c.relation)}{hyp}")
     return lines
