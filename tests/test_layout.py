@@ -18,7 +18,8 @@ PUBLIC_MODULES = [
     "verify.problems", "verify.engine", "verify.cli", "verify.report", "verify.explore",
     "verify.certified", "verify.screen", "verify.fasttau", "verify.volume", "verify.volume.common",
     "verify.volume.flow", "verify.volume.lowrank", "verify.volume.perturbed", "verify.volume.reduction",
-    "bounds.enclosures",
+    "bounds.enclosures", "verify.handle", "verify.inequality", "verify.userclaims",
+    "verify.pytest_plugin",
 ]
 
 _PROBE = """

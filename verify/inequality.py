@@ -566,7 +566,13 @@ def assert_holds(lhs: Callable, rhs: Callable, instance: Mapping, relation: str 
     if not isinstance(instance, Mapping):
         raise ValueError(f"instance must be a mapping, got {type(instance).__name__}")
     dps, max_dps = _check_dps(dps, max_dps)
-    name = name or f"{getattr(lhs, '__name__', 'lhs')} {relation} {getattr(rhs, '__name__', 'rhs')}"
+    if name is None:  # where it was called from, and the callables' names
+        import os
+        import sys
+
+        f = sys._getframe(1)
+        name = (f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno}: "
+                f"{getattr(lhs, '__name__', 'lhs')} {relation} {getattr(rhs, '__name__', 'rhs')}")
     out = _decide_instance(name, instance, _Pair(lhs, rhs, relation), None, spec=spec, dps=dps,
                            max_dps=max_dps, certify=certify, max_steps=max_steps)
     _record("assert_holds", name, [out], verdict=out.verdict,
