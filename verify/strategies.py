@@ -3,6 +3,12 @@
 Named as plurals of what they make. Every strategy builds admissible instances by
 construction (eta as a fraction of its bound, levels inside their range); nothing is filtered.
 
+Public API (installed with dmf-verify, for any project's tests; docs/pytest.md):
+``instances(ID)`` for every ID of :func:`spec_ids` (the 16 claims' specs: the instance dicts
+``dmf-verify check ID --instance`` reads), ``raw_draws(ID)`` (the raw numbers before the
+builder), and the building blocks ``depths``, ``unit_fractions``, ``spectra``. An unknown ID
+is a ValueError naming the known ones.
+
 >>> from hypothesis import given
 >>> @given(instances("R1"))
 ... def test(inst):
@@ -16,7 +22,7 @@ from hypothesis import strategies as st
 
 from verify.specs import Param, build, spec_for
 
-__all__ = ["raw_draws", "instances", "depths", "unit_fractions", "spectra"]
+__all__ = ["spec_ids", "raw_draws", "instances", "depths", "unit_fractions", "spectra"]
 
 
 def _param(p: Param):
@@ -32,14 +38,29 @@ def _param(p: Param):
     return st.lists(st.floats(p.lo, p.hi, allow_nan=False), min_size=p.size, max_size=p.size)
 
 
+def spec_ids() -> tuple:
+    """The IDs that have an instance spec (every claim's), in registry order.
+
+    >>> spec_ids()[:4]
+    ('R1', 'S1', 'S2', 'S3')
+    """
+    from verify.specs import SPECS
+
+    return tuple(SPECS)
+
+
 def raw_draws(claim_id: str):
     """The raw numbers of a claim's spec (what the CLI sampler draws with numpy)."""
     return st.fixed_dictionaries({p.name: _param(p) for p in spec_for(claim_id)})
 
 
 def instances(claim_id: str):
-    """Admissible instances of a claim (the builder applied to raw draws)."""
-    return raw_draws(claim_id).map(lambda raw: build(claim_id, raw))
+    """Admissible instances of a claim (the builder applied to raw draws). The strategy
+    carries its spec ID as ``dmf_spec`` (verify.inequality.check_inequality reads the
+    instances' step size by it); a further ``.map`` or ``.filter`` drops it."""
+    s = raw_draws(claim_id).map(lambda raw: build(claim_id, raw))
+    s.dmf_spec = claim_id
+    return s
 
 
 def depths(*, min_depth: int = 2, max_depth: int = 6):
