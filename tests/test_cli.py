@@ -935,3 +935,31 @@ def test_a_long_command_without_a_total_shows_its_elapsed_time(monkeypatch, caps
     assert main(["check", "K2", "--instance", json.dumps(K2_INSTANCE)]) == 0
     assert "check K2:" in "".join(tty.parts)
     capsys.readouterr()
+
+
+def _example_claims(monkeypatch):
+    """The claims of examples/user_claim as if its package were installed."""
+    import pathlib
+
+    import verify.userclaims as uc
+
+    monkeypatch.syspath_prepend(str(pathlib.Path(__file__).parents[1] / "examples" / "user_claim"))
+    from user_claim.claims import CLAIMS
+
+    monkeypatch.setattr(uc, "load_plugin_claims", lambda: tuple(CLAIMS))
+    return CLAIMS
+
+
+def test_run_and_list_pick_up_installed_user_claims(capsys, monkeypatch):
+    claims = _example_claims(monkeypatch)
+    ids = [c.id for c in claims]
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0 and all(i in out for i in ids) and "user claims" in out
+    code, out, _ = run_cli(capsys, "list", "--json")
+    assert {c["id"] for c in json.loads(out) if c.get("user_claim")} == set(ids)
+    true_id = next(i for i in ids if not i.endswith("tight"))
+    code, out, _ = run_cli(capsys, "run", "--profile", "quick", "--claim", true_id, "--no-progress")
+    assert code == 0 and true_id in out
+    false_id = next(i for i in ids if i.endswith("tight"))
+    code, out, _ = run_cli(capsys, "run", "--profile", "quick", "--claim", false_id, "--no-progress")
+    assert code == 1 and false_id in out and "FAIL" in out

@@ -475,6 +475,16 @@ def claim_list() -> list[dict]:
                     "hypotheses": [{"name": h.name, "description": h.description}
                                    for h in c.hypotheses],
                     "docs": c.docs, "checked": cid in CHECKS, "certified_volume": cid in vol})
+    import sympy as sp
+
+    from verify.userclaims import load_plugin_claims
+
+    for c in load_plugin_claims():  # claims of installed packages (dmf_verify.claims)
+        out.append({"id": c.id, "name": c.name, "statement": c.statement or sp.sstr(c.relation),
+                    "hypotheses": [{"name": sp.sstr(h), "description": ""} for h in c.hypotheses
+                                   if h is not sp.true],
+                    "docs": c.source, "checked": True, "certified_volume": False,
+                    "user_claim": True, "spec": c.spec})
     return out
 
 
@@ -487,10 +497,16 @@ def cmd_list(args) -> int:
         return EXIT_OK
     rows = [("ID", "name", "docs", "hypotheses")] + [
         (c["id"], c["name"], c["docs"], ", ".join(h["name"] for h in c["hypotheses"]))
-        for c in claims]
+        for c in claims if not c.get("user_claim")]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows[:1] + [tuple("-" * w for w in widths) + ("-" * 10,)] + rows[1:]:
         print("  ".join(f"{v:<{w}}" for v, w in zip(r[:3], widths)) + "  " + r[3])
+    from verify.userclaims import plugin_claim_listing
+
+    user = plugin_claim_listing()  # claims of installed packages (entry points dmf_verify.claims)
+    if user:
+        print("\nuser claims (installed packages):")
+        print("\n".join(user))
     return EXIT_OK
 
 
@@ -686,11 +702,14 @@ def cmd_run(args) -> int:
     from verify.volume import CHUNK, VOLUME_PROFILES, summarize_volume, volume_claims
     from verify.witness import LOOSE
 
+    from verify.userclaims import plugin_claim_ids, plugin_claim_rows
+
     ids = list(CHECKS)
+    user_ids = plugin_claim_ids()  # claims registered by installed packages (dmf_verify.claims)
     if args.claim:
-        unknown = [c for c in args.claim if c not in CHECKS]
+        unknown = [c for c in args.claim if c not in CHECKS and c not in user_ids]
         if unknown:
-            raise UsageError(f"unknown claim ID {', '.join(unknown)}; known: {', '.join(ids)}")
+            raise UsageError(f"unknown claim ID {', '.join(unknown)}; known: {', '.join(ids + list(user_ids))}")
         ids = [c for c in ids if c in args.claim]
     _check_dps_order(args)
     if args.json == "-" and args.markdown == "-":
@@ -716,7 +735,7 @@ def cmd_run(args) -> int:
     claim_parts: dict[str, tuple] = {}  # claim ID -> (row, cost)
     interrupted = False
     try:
-        if jobs > 1:  # every claim and volume chunk is a task; results are put back in order
+        if jobs > 1 and total:  # every claim and volume chunk is a task; results are put back in order
             pool = ProcessPoolExecutor(max_workers=min(jobs, total), initializer=_worker_init)
             rows_f, vol_f = {}, []
             try:
@@ -770,6 +789,13 @@ def cmd_run(args) -> int:
         if cid in items and cid in complete_volume:
             row = dataclasses.replace(row, volume=summarize_volume(cid, items[cid], seed=args.seed).as_dict())
         rows.append(row)
+    if user_ids and not interrupted:
+        try:
+            rows += plugin_claim_rows(profile=args.profile, seed=args.seed, dps=args.dps,
+                                      max_dps=args.max_dps, only=args.claim,
+                                      shrink=not args.no_shrink)
+        except KeyboardInterrupt:
+            interrupted = True
     elapsed = time.perf_counter() - start
     # the report carries no wall times, so the same seed gives the same report byte for byte
     meta = {"profile": args.profile, "seed": args.seed, "dps": args.dps,
