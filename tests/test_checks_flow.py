@@ -438,3 +438,16 @@ def test_bad_input_k3_eps_nan():
 def test_bad_input_nan_parameter_named(claim, key):
     with pytest.raises(ValueError, match=rf"'{key}' must be a finite number"):
         check(claim, _bad(claim, **{key: float("nan")}))
+
+
+def test_o1_outside_its_step_bound_gives_a_verdict_not_a_key_error(monkeypatch):
+    # eta = 5 at t = -3 (far beyond S3's positivity bound): the t lane diverges within a few
+    # steps; the steps before are compared (here x_2(t) > x_2(t'): FAIL), none is made up
+    import mpmath
+
+    import verify.checks.flow as fl
+
+    monkeypatch.setattr(fl, "step_at_fraction", lambda frac, bound, ok: mpmath.mpf(5))
+    out = fl.o1_outcome({"depth": 3, "t": -3.0, "t_prime": 1.0, "alpha": 0.9, "eta_fraction": 0.9},
+                        50, require_hypotheses=False)
+    assert out.verdict == "FAIL" and int(out.observed["steps_compared"]) < 1500

@@ -238,12 +238,19 @@ def o1_outcome(inst, dps, *, require_hypotheses=True) -> Outcome:
         run = simulate_reduced([t, tp], depth=N, alpha=alpha, eta=eta, dps=dps, max_steps=K,
                                checkpoints=range(K + 1), stop_when_settled=False)
         verdict, slack = PASS, mpmath.inf
-        for k in range(1, K + 1):
+        # a diverged run (possible only outside the hypotheses) stops its checkpoints there
+        steps = [k for k in range(1, K + 1) if k in run.checkpoints]
+        for k in steps:
             (x, xp), (e, ep) = run.checkpoints[k], run.checkpoint_errors[k]
             v, s = compare_le(x, xp, margin=mpmath.mpf(e) + mpmath.mpf(ep))
             verdict, slack = worst_verdict(verdict, v), min(slack, s)
+        if len(steps) < K and verdict != FAIL:
+            return Outcome("O1", UNDECIDED, None, dps, dict(inst),
+                           observed={"steps_compared": str(len(steps))},
+                           note=f"the run diverged after step {len(steps)}: x_k(t) <= x_k(t') holds "
+                                "up to there and is undefined beyond")
         return Outcome("O1", verdict, float(slack), dps, dict(inst),
-                       observed={"steps_compared": str(K)})
+                       observed={"steps_compared": str(len(steps))})
 
 
 # ---------------------------------------------------------------------------------------
