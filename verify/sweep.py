@@ -979,6 +979,9 @@ class _Dask:
             self.close()
             raise SweepError(f"Dask worker {w} runs dmf-verify {v['version']} (sweep schema "
                              f"{v['schema']}), this is {__version__} (schema {SCHEMA_VERSION})")
+        import queue
+
+        self.finished = queue.SimpleQueue()  # futures put here by their done callbacks
         self.workers = len(versions)
         self.name = f"Dask scheduler {address} ({self.workers} workers)"
 
@@ -987,18 +990,24 @@ class _Dask:
             lg.setLevel(level)
 
     def submit(self, point):
-        return self.client.submit(evaluate_point, point, key=f"dmf-verify-point-{point['id']}",
-                                  pure=False)
+        fut = self.client.submit(evaluate_point, point, key=f"dmf-verify-point-{point['id']}",
+                                 pure=False)
+        fut.add_done_callback(self.finished.put)
+        return fut
 
     def wait(self, pending):
-        from distributed import wait
-        from distributed.client import TimeoutError as DaskTimeout
+        """The futures that finished (within about a second), and the others."""
+        import queue
 
+        done = set()
         try:
-            res = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
-        except (DaskTimeout, TimeoutError):
-            return set(), set(pending)
-        return set(res.done), set(res.not_done)
+            done.add(self.finished.get(timeout=1.0))
+            while True:
+                done.add(self.finished.get_nowait())
+        except queue.Empty:
+            pass
+        done &= set(pending)
+        return done, set(pending) - done
 
     def result(self, fut):
         return fut.result()
@@ -1144,6 +1153,10 @@ def run_sweep(spec: Spec, out: str, *, jobs: int | None = None, scheduler: str |
             pass
         engine.stop(pending)
         flush()
+    except Exception:  # a bug in a point: keep what finished, then report it
+        engine.stop(pending)
+        flush()
+        raise
     finally:
         engine.close()
     seconds = time.perf_counter() - start
