@@ -838,7 +838,8 @@ def test_every_flag_has_help_and_shows_its_default(capsys):
     import argparse
 
     p, subs = _subparsers()
-    assert set(subs) == {"run", "check", "list", "predict", "simulate", "figures"}
+    assert set(subs) == {"run", "check", "list", "predict", "simulate", "figures", "sweep",
+                         "sweep-plot"}
     for name, sp in subs.items():
         text = sp.format_help()
         for action in sp._actions:
@@ -852,7 +853,8 @@ def test_every_flag_has_help_and_shows_its_default(capsys):
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["simulate", "--help"],
-                                  ["check", "--help"], ["list", "--help"]])
+                                  ["check", "--help"], ["list", "--help"], ["sweep", "--help"],
+                                  ["sweep-plot", "--help"]])
 def test_help_lists_the_exit_codes(capsys, argv):
     from verify.cli import build_parser
 

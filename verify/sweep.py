@@ -879,7 +879,7 @@ class _Inline:
         return fut.value
 
     def done_results(self, pending):
-        return []
+        return [f.value for f in pending]
 
     def stop(self, pending):
         pass
@@ -1117,7 +1117,9 @@ def run_sweep(spec: Spec, out: str, *, jobs: int | None = None, scheduler: str |
             buffer.clear()
         state["last"] = time.perf_counter()
 
-    window = max(4 * engine.workers, 8)
+    # in flight: a few points per worker (one in this process, so every batch is written
+    # as soon as it is complete)
+    window = 1 if isinstance(engine, _Inline) else max(4 * engine.workers, 8)
     pending: set = set()
     interrupted = False
     finished = 0
