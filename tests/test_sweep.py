@@ -333,7 +333,8 @@ def test_a_dask_local_cluster_with_two_workers_gives_the_same_rows(capsys, tmp_p
     spec = write(tmp_path, SPEC)
     _sweep_json(capsys, spec, "--out", str(tmp_path / "one"), "-j", "1")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
+                      host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster:
         res = _sweep_json(capsys, spec, "--out", str(tmp_path / "dask"), "--scheduler",
                           cluster.scheduler_address, "--batch", "2")
         assert res["workers"] == 2 and res["computed"] == 6

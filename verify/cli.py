@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "instead of the table; default: none); checked before the run")
     run.add_argument("--markdown", metavar="PATH", help="write a Markdown report here ('-': "
                      "stdout, instead of the table; default: none); checked before the run")
+    run.add_argument("--junit", metavar="PATH", help="write a JUnit XML report here, one "
+                     "testcase per claim x instance batch ('-': stdout, instead of the table; "
+                     "default: none); checked before the run")
     run.add_argument("--no-progress", action="store_true",
                      help="no progress bar on stderr (it is off anyway when stderr is not a "
                           "terminal)")
@@ -832,7 +835,7 @@ def cmd_run(args) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     from verify.checks import CHECKS, FAIL, UNDECIDED
-    from verify.report import render_certified_share, render_markdown, render_table, to_json
+    from verify.report import render_certified_share, render_markdown, render_table, to_json, to_junit
     from verify.sampling import PROFILES
     from verify.volume import CHUNK, VOLUME_PROFILES, summarize_volume, volume_claims
     from verify.witness import LOOSE
@@ -844,10 +847,11 @@ def cmd_run(args) -> int:
             raise UsageError(f"unknown claim ID {', '.join(unknown)}; known: {', '.join(ids)}")
         ids = [c for c in ids if c in args.claim]
     _check_dps_order(args)
-    if args.json == "-" and args.markdown == "-":
-        raise UsageError("only one of --json and --markdown can be '-' (stdout)")
+    if [args.json, args.markdown, args.junit].count("-") > 1:
+        raise UsageError("only one of --json, --markdown and --junit can be '-' (stdout)")
     _check_output(args.json, "--json")
     _check_output(args.markdown, "--markdown")
+    _check_output(args.junit, "--junit")
     opts = {"count": PROFILES[args.profile], "seed": args.seed, "dps": args.dps,
             "max_dps": args.max_dps, "no_shrink": args.no_shrink}
     vcount = VOLUME_PROFILES[args.profile] if args.volume is None else args.volume
@@ -945,12 +949,17 @@ def cmd_run(args) -> int:
     certified = sum(r.volume["count"] for r in rows if r.volume)
     header = (f"dmf-verify run: profile {args.profile}, seed {args.seed}, dps {args.dps}"
               + (f"\n\n**{partial_note}**" if partial_note else ""))
+    def junit():
+        return to_junit(rows, meta=meta, seconds=elapsed if args.timings else None)
+
     # stdout first (the table, or the one report asked for on stdout), then the files: a
     # file that cannot be written after all does not lose the table
     if args.json == "-":
         print(to_json(rows, meta=meta))
     elif args.markdown == "-":
         print(render_markdown(rows, header=header))
+    elif args.junit == "-":
+        print(junit(), end="")
     else:
         if rows:
             print(render_table(rows))
@@ -964,8 +973,10 @@ def cmd_run(args) -> int:
         _write(args.json, to_json(rows, meta=meta))
     if args.markdown and args.markdown != "-":
         _write(args.markdown, render_markdown(rows, header=header))
+    if args.junit and args.junit != "-":
+        _write(args.junit, junit())
     if interrupted:
-        written = [p for p in (args.json, args.markdown) if p and p != "-"]
+        written = [p for p in (args.json, args.markdown, args.junit) if p and p != "-"]
         print("dmf-verify: interrupted" + (f": partial report written to {', '.join(written)}"
                                             if written else ""), file=sys.stderr)
         return EXIT_INTERRUPTED
