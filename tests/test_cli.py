@@ -1102,3 +1102,23 @@ def test_junit_path_is_checked_before_the_run(capsys, tmp_path):
     code, _, err = run_cli(capsys, "run", "--junit", "-", "--json", "-")
     assert code == 2
     one_line_error(err, "only one of --json, --markdown and --junit can be '-'")
+
+
+def test_the_example_workflow_runs_a_valid_command_and_publishes_the_reports():
+    import pathlib
+    import shlex
+
+    import yaml  # PyYAML: a dependency of dask (the test extra)
+
+    from verify.cli import build_parser
+
+    wf = yaml.safe_load((pathlib.Path(__file__).parents[1] / ".github" / "workflows" / "verify.yml").read_text())
+    steps = wf["jobs"]["verify"]["steps"]
+    run = next(s for s in steps if "dmf-verify run" in s.get("run", ""))
+    argv = shlex.split(run["run"].replace("${{ github.run_number }}", "7"))
+    args = build_parser().parse_args(argv[1:])
+    assert (args.json, args.markdown, args.junit, args.seed) == ("report.json", "report.md", "report.xml", 7)
+    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert summary["if"] == "always()" and "cat report.md" in summary["run"]
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()" and "report.xml" in upload["with"]["path"]
