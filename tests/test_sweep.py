@@ -342,6 +342,7 @@ def test_a_dask_local_cluster_with_two_workers_gives_the_same_rows(capsys, tmp_p
         again = _sweep_json(capsys, spec, "--out", str(tmp_path / "dask"), "--scheduler",
                             cluster.scheduler_address)
         assert (again["computed"], again["skipped"]) == (0, 6)
+        assert again["engine"] == "nothing to compute"  # the scheduler is not contacted
     assert rows(tmp_path / "one") == rows(tmp_path / "dask")
 
 

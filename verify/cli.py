@@ -235,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "process); not with --scheduler")
     sw.add_argument("--scheduler", metavar="ADDRESS",
                     help="run on the Dask distributed cluster of this scheduler, e.g. "
-                         "tcp://10.0.0.5:8786 (its workers need dmf-verify installed; "
+                         "tcp://HOST:8786 (its workers need dmf-verify installed; "
                          "default: local processes)")
     sw.add_argument("--connect-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
                     help="with --scheduler: how long to wait for the scheduler and a first worker")

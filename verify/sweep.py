@@ -232,9 +232,22 @@ class Spec:
             return self.points
         return math.prod(len(v) for _, v in self.axes) if self.axes else 1
 
+    def scales(self) -> dict:
+        """How each axis was spaced: "log" (a log range, loguniform), "linear" (a lin range,
+        uniform) or None (a list of values, integers, choice): a hint for plots."""
+        out = {}
+        for k, v in self.axes:
+            raw = self.raw.get(self.design, {}).get(k)
+            kind = None
+            if isinstance(raw, dict):
+                kind = next((x for x in ("log", "lin", "loguniform", "uniform") if x in raw), None)
+            out[k] = {"log": "log", "loguniform": "log", "lin": "linear",
+                      "uniform": "linear"}.get(kind)
+        return out
+
     def as_dict(self) -> dict:
         return {"name": self.name, "design": self.design, "seed": self.seed,
-                "points": self.points, "fixed": self.fixed,
+                "points": self.points, "fixed": self.fixed, "scales": self.scales(),
                 "axes": [[k, list(v) if self.design == "grid" else [v[0], list(v[1])]]
                          for k, v in self.axes]}
 
@@ -1095,7 +1108,10 @@ def run_sweep(spec: Spec, out: str, *, jobs: int | None = None, scheduler: str |
     have = existing_ids(out)
     todo = [p for p in points if p["id"] not in have]
     start = time.perf_counter()
-    if scheduler is not None:
+    if not todo:  # nothing to compute: no pool, no scheduler contacted
+        engine = _Inline()
+        engine.name, engine.workers = "nothing to compute", 0
+    elif scheduler is not None:
         engine = _Dask(scheduler, connect_timeout)
     else:
         jobs = jobs or os.cpu_count() or 1

@@ -46,11 +46,12 @@ _LABELS = {"nonempty": "observed: [T0, T1] nonempty", "empty": "observed: [T0, T
 _SIZE = (9.4, 4.8)
 
 
-def _order(results: str) -> list[str]:
-    """Parameter keys: the last spec's axes first, then the others in PARAMS order."""
+def _order(results: str) -> tuple[list[str], dict]:
+    """Parameter keys (the last spec's axes first, then the others in PARAMS order) and the
+    spacing of its axes ("log", "linear" or None: decided from the values)."""
     spec = read_marker(results).get("spec") or {}
     axes = [a[0] for a in spec.get("axes", []) if a and a[0] in PARAMS]
-    return axes + [k for k in PARAMS if k not in axes]
+    return axes + [k for k in PARAMS if k not in axes], dict(spec.get("scales") or {})
 
 
 def _fmt(v) -> str:
@@ -59,9 +60,15 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _log_axis(vals) -> bool:
+def _log_axis(vals, scale=None) -> bool:
+    """A log axis for values spaced logarithmically (the spec's log range or loguniform), or,
+    when the spec does not say, for positive values spanning a factor 10 or more."""
     vals = [v for v in vals if v is not None]
-    return bool(vals) and min(vals) > 0 and max(vals) / min(vals) >= 10
+    if not vals or min(vals) <= 0:
+        return False
+    if scale is not None:
+        return scale == "log"
+    return max(vals) / min(vals) >= 10
 
 
 def _edges(v, log):
@@ -87,7 +94,7 @@ def phase_diagrams(results: str, out_dir, *, x: str | None = None, y: str | None
     rows = read_results(results).to_pylist()
     if not rows:
         raise SweepError(f"no points in {results}: run the sweep first")
-    order = _order(results)
+    order, scales = _order(results)
     varying = [k for k in order if len({_fmt(r[k]) for r in rows}) > 1]
     numeric = [k for k in varying if k in NUMERIC]
     for flag, key in (("--x", x), ("--y", y)):
@@ -123,7 +130,7 @@ def phase_diagrams(results: str, out_dir, *, x: str | None = None, y: str | None
     for key in sorted(groups, key=lambda t: tuple((v is None, v) for v in t)):
         facet = dict(zip(facet_keys, key))
         name = f"phase_{y}_vs_{x}" + "".join(f"_{k}={_fmt(v)}" for k, v in facet.items())
-        path, line = _one(groups[key], x, y, facet, out / _slug(name), order)
+        path, line = _one(groups[key], x, y, facet, out / _slug(name), order, scales)
         written.append((path, line))
     return written
 
@@ -139,10 +146,10 @@ def _summary(rows) -> str:
             f"bounds broken {sum(bool(r['violates_bound']) for r in rows)}")
 
 
-def _one(rows, x, y, facet, stem: pathlib.Path, order):
+def _one(rows, x, y, facet, stem: pathlib.Path, order, scales):
     xs = np.array([r[x] for r in rows], dtype=float)
     ys = np.array([r[y] for r in rows], dtype=float)
-    logx, logy = _log_axis(xs), _log_axis(ys)
+    logx, logy = _log_axis(xs, scales.get(x)), _log_axis(ys, scales.get(y))
     cls = [r["observed"] if r["observed"] in COLORS else "undecided" for r in rows]
     present = [c for c in CLASSES if c in cls]
     margin = np.array([np.nan if r["predicted_margin"] is None else r["predicted_margin"]
@@ -238,7 +245,7 @@ def _wrap(text: str, width: int) -> str:
 
 _AXIS = {"gap": "$s_r/s_{r+1}$  ($s_1 = 1$)", "alpha": r"initialization scale $\alpha$",
          "eta": r"step size $\eta$", "eta_fraction": r"$\eta$ / S1's step bound",
-         "depth": "depth N", "noise": r"noise $\|E\|_2$", "eps": r"$\varepsilon$",
+         "depth": "depth N", "noise": r"$\|E\|_2$ of the perturbation", "eps": r"$\varepsilon$",
          "theta": r"threshold $\theta$", "n": "size n", "rank": "rank r",
          "max_steps": "max_steps", "dps": "dps", "seed": "seed"}
 
