@@ -350,7 +350,10 @@ def test_sigint_keeps_the_finished_points_and_a_rerun_computes_only_the_rest(tmp
     spec = write(tmp_path, SPEC.replace("[2, 20]", "[2, 3, 4, 5, 6, 8, 10, 13, 16, 20]"))  # 30 points
     out = tmp_path / "res.parquet"
     cmd = [sys.executable, "-m", "verify", "sweep", spec, "--out", str(out), "-j", "2", "--batch", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT at its default disposition in the child, whatever this process inherited (a
+    # background job of a non-interactive shell ignores it, and Python keeps that)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         if len([p for p in os.listdir(out) if p.startswith("part-")] if out.exists() else []) >= 2:
