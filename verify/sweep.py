@@ -57,8 +57,9 @@ from itertools import product
 
 __all__ = [
     "PARAMS", "SpecError", "Spec", "parse_spec", "read_spec", "design_points", "point_id",
-    "evaluate_point", "spectrum_values", "SCHEMA", "run_sweep", "SweepResult", "read_results",
-    "existing_ids", "check_out_dir", "FAMILIES", "CLASSES",
+    "evaluate_point", "spectrum_values", "SCHEMA_VERSION", "run_sweep", "SweepResult",
+    "SweepError", "read_results", "read_marker", "existing_ids", "check_out_dir", "summarize",
+    "FAMILIES", "CLASSES", "NUMERIC",
 ]
 
 #: Format of the output rows (written into every Parquet part; a rerun refuses another).
@@ -834,8 +835,11 @@ def _write_part(out: str, rows: list[dict]) -> str:
     tmp = os.path.join(out, f".{name}.tmp")
     table = pa.Table.from_pylist([_fit(r) for r in rows], schema=_schema())
     with _NoSigint():
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+        try:
+            pq.write_table(table, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise SweepError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 
@@ -1141,7 +1145,7 @@ def run_sweep(spec: Spec, out: str, *, jobs: int | None = None, scheduler: str |
     finished = 0
     total = len(todo)
     if progress is not None:
-        progress(0, total, "sweep")
+        progress(0, total, f"sweep 0/{total}")
     try:
         it = iter(todo)
         exhausted = False
@@ -1159,7 +1163,7 @@ def run_sweep(spec: Spec, out: str, *, jobs: int | None = None, scheduler: str |
                 buffer.append(engine.result(f))
                 finished += 1
             if done and progress is not None:
-                progress(finished, total, "sweep")
+                progress(finished, total, f"sweep {finished}/{total}")
             if len(buffer) >= batch or (buffer and time.perf_counter() - state["last"] >= flush_seconds):
                 flush()
         flush()
