@@ -746,6 +746,9 @@ def _parts(out: str) -> list[str]:
 def check_out_dir(out: str) -> None:
     """--out: a new directory (its parent must exist and be writable), an empty one, or the
     output of an earlier sweep (it holds ``_sweep.json``). SweepError otherwise, before work."""
+    if out == "-":
+        raise SweepError("--out needs a directory (the rows are Parquet parts), not '-'; --json "
+                         "prints the summary on stdout")
     full = os.path.abspath(out)
     if os.path.exists(full) and not os.path.isdir(full):
         raise SweepError(f"cannot write --out {out}: it exists and is not a directory (a sweep "
