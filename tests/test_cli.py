@@ -540,7 +540,7 @@ LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 1999)
         # precision order, report paths: refused before the run
         (["run", "--max-dps", "40", "--dps", "50"], "--max-dps 40 is below --dps 50"),
         (["check", "K2", "--instance", "{}", "--dps", "60", "--max-dps", "50"], "--max-dps 50 is below --dps 60"),
-        (["run", "--json", "-", "--markdown", "-"], "only one of --json and --markdown can be '-'"),
+        (["run", "--json", "-", "--markdown", "-"], "only one of --json, --markdown and --junit can be '-'"),
         (["run", "--json", "/no/such/dir/r.json"], "cannot write --json /no/such/dir/r.json: no directory"),
         (["run", "--markdown", "/no/such/dir/r.md"], "cannot write --markdown /no/such/dir/r.md"),
         (["run", "--markdown", "/"], "it is a directory"),
