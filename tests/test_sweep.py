@@ -379,6 +379,11 @@ def test_sigint_keeps_the_finished_points_and_a_rerun_computes_only_the_rest(tmp
     # still there, unchanged, and every point is in exactly one part
     for r in kept:
         assert r in final
+    # and the interrupted-and-resumed output is the one an uninterrupted run writes
+    ref = subprocess.run(cmd[:5] + ["--out", str(tmp_path / "ref"), "-j", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert ref.returncode == 0, ref.stderr
+    assert rows(tmp_path / "ref") == final
 
 
 # ---------------------------------------------------------------------------------------
