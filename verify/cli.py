@@ -528,7 +528,7 @@ def _sweep_summary_text(spec, out: str, res) -> list[str]:
     obs = ", ".join(f"{k} {v}" for k, v in s["observed"].items())
     lines = [f"sweep {spec.name}: {res.total} points, {res.skipped} already in {out}, "
              f"{res.computed} computed in {res.seconds:.1f} s ({res.rate:.2f} points/s, "
-             f"{res.engine}), {res.parts} parts written",
+             f"{res.engine}), {res.parts} part{'' if res.parts == 1 else 's'} written",
              f"observed: {obs}",
              f"predicted nonempty: {s['predicted_nonempty']} (observed empty among them: "
              f"{s['predicted_nonempty_observed_empty']}); no prediction (a hypothesis fails): "
