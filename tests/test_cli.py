@@ -1108,7 +1108,7 @@ def test_the_example_workflow_runs_a_valid_command_and_publishes_the_reports():
     import pathlib
     import shlex
 
-    import yaml  # PyYAML: a dependency of dask (the test extra)
+    import yaml  # PyYAML (the test extra)
 
     from verify.cli import build_parser
 
