@@ -540,7 +540,7 @@ LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 1999)
         # precision order, report paths: refused before the run
         (["run", "--max-dps", "40", "--dps", "50"], "--max-dps 40 is below --dps 50"),
         (["check", "K2", "--instance", "{}", "--dps", "60", "--max-dps", "50"], "--max-dps 50 is below --dps 60"),
-        (["run", "--json", "-", "--markdown", "-"], "only one of --json and --markdown can be '-'"),
+        (["run", "--json", "-", "--markdown", "-"], "only one of --json, --markdown and --junit can be '-'"),
         (["run", "--json", "/no/such/dir/r.json"], "cannot write --json /no/such/dir/r.json: no directory"),
         (["run", "--markdown", "/no/such/dir/r.md"], "cannot write --markdown /no/such/dir/r.md"),
         (["run", "--markdown", "/"], "it is a directory"),
@@ -838,7 +838,8 @@ def test_every_flag_has_help_and_shows_its_default(capsys):
     import argparse
 
     p, subs = _subparsers()
-    assert set(subs) == {"run", "check", "list", "predict", "simulate", "figures"}
+    assert set(subs) == {"run", "check", "list", "predict", "simulate", "figures", "sweep",
+                         "sweep-plot"}
     for name, sp in subs.items():
         text = sp.format_help()
         for action in sp._actions:
@@ -852,7 +853,8 @@ def test_every_flag_has_help_and_shows_its_default(capsys):
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["simulate", "--help"],
-                                  ["check", "--help"], ["list", "--help"]])
+                                  ["check", "--help"], ["list", "--help"], ["sweep", "--help"],
+                                  ["sweep-plot", "--help"]])
 def test_help_lists_the_exit_codes(capsys, argv):
     from verify.cli import build_parser
 
@@ -963,3 +965,188 @@ def test_run_and_list_pick_up_installed_user_claims(capsys, monkeypatch):
     false_id = next(i for i in ids if i.endswith("tight"))
     code, out, _ = run_cli(capsys, "run", "--profile", "quick", "--claim", false_id, "--no-progress")
     assert code == 1 and false_id in out and "FAIL" in out
+
+
+# ---------------------------------------------------------------------------------------
+# run --junit: one testcase per claim x instance batch, counts as in the JSON report
+
+
+def _junit_expected(data):
+    """(tests, failures, errors, skipped) and per-testcase kinds from the JSON report of the
+    same run: FAIL and LOOSE are failures, UNDECIDED errors, N/A skipped."""
+    kind = {"FAIL": "failure", "LOOSE": "failure", "UNDECIDED": "error", "N/A": "skipped",
+            "PASS": None}
+    cases = {}
+    for c in data["claims"]:
+        if c["failed"] or c["audit"]:
+            checked = "FAIL"
+        elif c["undecided"]:
+            checked = "UNDECIDED"
+        elif c["passed"] and any(not w["reached"] for w in c["witnesses"]):
+            checked = "LOOSE"
+        else:
+            checked = "PASS" if c["passed"] else "N/A"
+        cases[f"{c['id']} checked instances"] = kind[checked]
+        if c["volume"]:
+            cases[f"{c['id']} certified volume"] = kind[c["volume"]["status"]]
+    counts = {"tests": len(cases)}
+    for k, plural in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
+        counts[plural] = sum(v == k for v in cases.values())
+    return counts, cases
+
+
+def _junit_parsed(text):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(text)
+    assert root.tag == "testsuites"
+    cases = {}
+    for suite in root.findall("testsuite"):
+        tcs = suite.findall("testcase")
+        for k in ("tests", "failures", "errors", "skipped"):  # every suite carries its counts
+            n = len(tcs) if k == "tests" else sum(
+                tc.find({"failures": "failure", "errors": "error"}.get(k, k)) is not None for tc in tcs)
+            assert suite.get(k) == str(n), (suite.get("name"), k)
+        for tc in tcs:
+            assert tc.get("classname").startswith("dmf-verify.") and tc.get("name")
+            kinds = [e.tag for e in tc if e.tag in ("failure", "error", "skipped")]
+            assert len(kinds) <= 1
+            cases[tc.get("name")] = (kinds[0] if kinds else None, tc)
+    counts = {k: int(root.get(k)) for k in ("tests", "failures", "errors", "skipped")}
+    return counts, cases, root
+
+
+def _junit_run(capsys, tmp_path, *argv):
+    js, xml = tmp_path / "r.json", tmp_path / "r.xml"
+    code, out, err = run_cli(capsys, "run", "--profile", "quick", *argv, "--no-progress",
+                             "--json", str(js), "--junit", str(xml))
+    data = json.loads(js.read_text())
+    counts, cases, root = _junit_parsed(xml.read_text())
+    want, kinds = _junit_expected(data)
+    assert counts == want
+    assert {name: kind for name, (kind, _) in cases.items()} == kinds
+    return code, out, data, cases, root
+
+
+def test_junit_counts_match_the_json_report_of_the_same_run(capsys, tmp_path):
+    code, _, data, cases, root = _junit_run(capsys, tmp_path, "--claim", "K2", "--claim", "L2",
+                                            "--claim", "L3", "--volume", "40")
+    assert code == 0
+    assert sorted(cases) == sorted(f"{c} {b}" for c in ("K2", "L2", "L3")
+                                   for b in ("checked instances", "certified volume"))
+    assert root.get("tests") == "6" and root.get("failures") == "0" and "time" not in root.attrib
+    _, k2 = cases["K2 checked instances"]
+    assert "instances" in k2.find("system-out").text
+    props = {p.get("name"): p.get("value") for p in root.find("testsuite").find("properties")}
+    assert props["seed"] == "0" and props["profile"] == "quick"
+    # --junit - prints the XML on stdout instead of the table; same seed, same bytes
+    code, out, _ = run_cli(capsys, "run", "--profile", "quick", "--claim", "K2", "--claim", "L2",
+                           "--claim", "L3", "--volume", "40", "--no-progress", "--junit", "-")
+    assert code == 0 and out == (tmp_path / "r.xml").read_text()
+
+
+def test_junit_failure_carries_the_worst_instance_as_a_command_that_fails_again(capsys, monkeypatch, tmp_path):
+    import shlex
+
+    from verify import checks
+
+    monkeypatch.setitem(checks._CHECKS, "K2", _fail_above(0.1))
+    code, _, data, cases, root = _junit_run(capsys, tmp_path, "--claim", "K2", "--claim", "K3",
+                                            "--volume", "0", "--no-shrink")
+    assert code == 1 and root.get("failures") == "1" and root.get("tests") == "2"
+    kind, tc = cases["K2 checked instances"]
+    failure = tc.find("failure")
+    assert kind == "failure" and failure.get("type") == "FAIL"
+    assert failure.get("message").startswith(f"K2: {data['claims'][0]['failed']} of ")
+    lines = failure.text.splitlines()
+    worst = lines[lines.index("worst instance (re-run it):") + 1].strip()
+    claim = data["claims"][0]
+    assert worst == shlex.join(["dmf-verify", "check", "K2", "--instance",
+                                json.dumps(claim["worst_instance"], sort_keys=True), "--dps",
+                                str(claim["dps"])])
+    argv = shlex.split(worst)
+    again, out, _ = run_cli(capsys, *argv[1:], "--json")
+    assert again == 1 and json.loads(out)["slack"] == claim["min_slack"]
+    for rec in claim["counterexamples"]:
+        assert rec["command"] in failure.text
+    assert cases["K3 checked instances"][0] is None
+
+
+def test_junit_undecided_is_an_error_and_n_a_is_skipped(capsys, monkeypatch, tmp_path):
+    import dataclasses
+
+    import verify.volume as vol
+    from verify import checks
+    from verify.volume.common import Decision
+
+    monkeypatch.setitem(checks._CHECKS, "K2", lambda inst, dps: checks.Outcome(
+        "K2", checks.UNDECIDED, None, dps, dict(inst)))
+    _no_recheck(monkeypatch)
+    abstain = dataclasses.replace(vol.VOLUME["K2"], decide=lambda insts: [
+        Decision("UNDECIDED", False, method="undecided") for _ in insts])
+    # K1's volume: every instance outside the hypotheses (N/A: nothing decided)
+    outside = dataclasses.replace(vol.VOLUME["K1"], decide=lambda insts: [
+        Decision("N/A", False, method="exact") for _ in insts])
+    monkeypatch.setattr(vol, "VOLUME", {**vol.VOLUME, "K2": abstain, "K1": outside})
+    code, _, data, cases, root = _junit_run(capsys, tmp_path, "--claim", "K1", "--claim", "K2",
+                                            "--volume", "20")
+    assert code == 3
+    assert cases["K2 checked instances"][0] == "error" and cases["K2 certified volume"][0] == "error"
+    err = cases["K2 certified volume"][1].find("error")
+    assert err.get("type") == "UNDECIDED" and "dmf-verify check K2 --instance" in err.text
+    assert cases["K1 certified volume"][0] == "skipped" and cases["K1 checked instances"][0] is None
+    assert (root.get("errors"), root.get("skipped"), root.get("failures")) == ("2", "1", "0")
+
+
+def test_junit_of_an_interrupted_run_lists_what_did_not_run_as_skipped(capsys, tmp_path, monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    from verify import cli
+
+    real = cli._claim_row
+
+    def row(cid, opts):
+        if cid == "S2":
+            raise KeyboardInterrupt
+        return real(cid, opts)
+
+    monkeypatch.setattr(cli, "_claim_row", row)
+    xml = tmp_path / "r.xml"
+    code, _, err = run_cli(capsys, "run", "--profile", "quick", "--claim", "S1", "--claim", "S2",
+                           "--claim", "K3", "--volume", "0", "-j", "1", "--junit", str(xml),
+                           "--no-progress")
+    assert code == 130 and str(xml) in err
+    root = ET.fromstring(xml.read_text())
+    names = {tc.get("name"): tc for tc in root.iter("testcase")}
+    assert set(names) == {"S1 checked instances", "S2 checked instances", "K3 checked instances"}
+    assert names["S2 checked instances"].find("skipped").get("message").startswith("not run")
+    assert root.get("skipped") == "2"
+
+
+def test_junit_path_is_checked_before_the_run(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "run", "--junit", "/no/such/dir/r.xml")
+    assert code == 2
+    one_line_error(err, "cannot write --junit /no/such/dir/r.xml: no directory /no/such/dir")
+    code, _, err = run_cli(capsys, "run", "--junit", "-", "--json", "-")
+    assert code == 2
+    one_line_error(err, "only one of --json, --markdown and --junit can be '-'")
+
+
+def test_the_example_workflow_runs_a_valid_command_and_publishes_the_reports():
+    import pathlib
+    import shlex
+
+    import yaml  # PyYAML (the test extra)
+
+    from verify.cli import build_parser
+
+    wf = yaml.safe_load((pathlib.Path(__file__).parents[1] / ".github" / "workflows" / "verify.yml").read_text())
+    steps = wf["jobs"]["verify"]["steps"]
+    run = next(s for s in steps if "dmf-verify run" in s.get("run", ""))
+    argv = shlex.split(run["run"].replace("${{ github.run_number }}", "7"))
+    args = build_parser().parse_args(argv[1:])
+    assert (args.json, args.markdown, args.junit, args.seed) == ("report.json", "report.md", "report.xml", 7)
+    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert summary["if"] == "always()" and "cat report.md" in summary["run"]
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()" and "report.xml" in upload["with"]["path"]

@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "verify.volume.flow", "verify.volume.lowrank", "verify.volume.perturbed", "verify.volume.reduction",
     "verify.volume.recheck", "bounds.enclosures", "verify.limits", "verify.instances", "verify.fullgd",
     "verify.handle", "verify.inequality", "verify.userclaims", "verify.pytest_plugin",
+    "verify.sweep", "verify.sweep_plot",
 ]
 
 _PROBE = """

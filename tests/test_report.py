@@ -79,3 +79,55 @@ def test_a_non_passing_row_without_records_prints_its_worst_instance():
 def test_a_passing_row_prints_no_counterexamples():
     row = summarize("K2", "n", [_o(PASS, 0.5, a=1)], dps=50, seed=0)
     assert "dmf-verify check" not in render_table([row]) + render_markdown([row])
+
+
+# ---------------------------------------------------------------------------------------
+# JUnit XML
+
+
+def _junit(rows, **meta):
+    import xml.etree.ElementTree as ET
+
+    from verify.report import to_junit
+
+    text = to_junit(rows, meta=meta)
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
+    return ET.fromstring(text)
+
+
+def test_junit_a_loose_bound_is_a_failure_naming_its_witness():
+    import dataclasses
+
+    from verify.witness import WitnessResult
+
+    w = WitnessResult("K2", "ratio", "k2_upper_real", 0.99, 0.5, {"alpha": 0.3, "depth": 3}, 4,
+                      False, "eta -> 0")
+    row = dataclasses.replace(summarize("K2", "n", [_o(PASS, 0.5, 0.5, a=1)], dps=50, seed=0),
+                              witnesses=(w,))
+    assert row.status == "LOOSE"
+    root = _junit([row])
+    f = root.find("testsuite/testcase/failure")
+    assert f.get("type") == "LOOSE" and "best 0.5 < floor 0.99" in f.get("message")
+    assert """dmf-verify check K2 --instance '{"alpha": 0.3, "depth": 3}' --dps 50""" in f.text
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("1", "1", "0", "0")
+
+
+def test_junit_a_volume_failure_gives_its_instance_as_a_command():
+    import dataclasses
+
+    row = summarize("K2", "n", [_o(PASS, 0.5, 0.5, a=1)], dps=50, seed=0)
+    vol = {"count": 3, "counts": {"PASS": 2, "FAIL": 1, "UNDECIDED": 0, "N/A": 0}, "certified": 3,
+           "decided": 3, "methods": {"screen": 3}, "worst_slack": -0.1, "best_tightness": None,
+           "status": FAIL, "failures": [{"id": "K2-s0-c0-i2", "instance": {"alpha": 0.2, "depth": 4},
+                                         "verdict": FAIL, "certified": True, "note": "T0 above"}],
+           "undecided": []}
+    root = _junit([dataclasses.replace(row, volume=vol)], seed=0)
+    cases = root.findall("testsuite/testcase")
+    assert [c.get("name") for c in cases] == ["K2 checked instances", "K2 certified volume"]
+    assert cases[0].find("failure") is None
+    f = cases[1].find("failure")
+    assert f.get("message") == "K2: 1 of 3 certified-volume instances FAIL"
+    assert "K2-s0-c0-i2: T0 above" in f.text
+    assert """dmf-verify check K2 --instance '{"alpha": 0.2, "depth": 4}' --dps 50""" in f.text
+    assert root.find("testsuite").get("failures") == "1" and root.get("tests") == "2"
+    assert root.find("testsuite/properties/property").attrib == {"name": "seed", "value": "0"}

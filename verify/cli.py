@@ -34,13 +34,16 @@ class UsageError(Exception):
 EXIT_CODES = """\
 exit codes:
   0    success: every verdict decided and nothing failed (run, check); the command ran
-       (predict, simulate, figures, list)
-  1    a claim FAILed (run, check), or an audit found an impossible value (run)
+       (predict, simulate, figures, list, sweep-plot); every point ran and no observed time
+       broke a predicted bound (sweep)
+  1    a claim FAILed (run, check), an audit found an impossible value (run), or an
+       observed time broke a predicted bound on some point (sweep)
   2    bad usage or bad input: one line on stderr, before any work
   3    nothing failed but a verdict stayed UNDECIDED at --max-dps (run, check)
   4    everything passed but a bound is LOOSE, weaker than its declared tightness (run)
   70   internal error (a bug; one line, DMF_VERIFY_DEBUG=1 shows the traceback)
-  130  interrupted (Ctrl-C); run first writes the partial report, marked partial
+  130  interrupted (Ctrl-C); run first writes the partial report, marked partial; sweep
+       keeps every finished point (rerun the same command to resume)
 """
 
 
@@ -155,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "instead of the table; default: none); checked before the run")
     run.add_argument("--markdown", metavar="PATH", help="write a Markdown report here ('-': "
                      "stdout, instead of the table; default: none); checked before the run")
+    run.add_argument("--junit", metavar="PATH", help="write a JUnit XML report here, one "
+                     "testcase per claim x instance batch ('-': stdout, instead of the table; "
+                     "default: none); checked before the run")
     run.add_argument("--no-progress", action="store_true",
                      help="no progress bar on stderr (it is off anyway when stderr is not a "
                           "terminal)")
@@ -212,6 +218,54 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--no-progress", action="store_true",
                      help="no progress bar on stderr (it is off anyway when stderr is not a "
                           "terminal)")
+
+    sw = sub.add_parser("sweep", help="predict and simulate over a grid or random design "
+                                      "(Parquet output, resumable, local or Dask)",
+                        description="Evaluate predict and simulate at every point of the "
+                                    "design in SPEC (a TOML file: docs/sweeps.md) and write one "
+                                    "row per point into the --out directory (Parquet parts). "
+                                    "Points already there are skipped, so a rerun resumes an "
+                                    "interrupted sweep.", epilog=EXIT_CODES)
+    sw.add_argument("spec", metavar="SPEC", help="the sweep spec, a TOML file (docs/sweeps.md)")
+    sw.add_argument("--out", required=True, metavar="DIR",
+                    help="output directory of Parquet parts, new or from an earlier run of a "
+                         "sweep (required); checked before the run")
+    sw.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
+                    help="local worker processes (default, or 0: all cores; 1: in this "
+                         "process); not with --scheduler")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="run on the Dask distributed cluster of this scheduler, e.g. "
+                         "tcp://HOST:8786 (its workers need dmf-verify installed; "
+                         "default: local processes)")
+    sw.add_argument("--connect-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+                    help="with --scheduler: how long to wait for the scheduler and a first worker")
+    sw.add_argument("--batch", type=_int_arg(1, 100_000), default=20, metavar="K",
+                    help="points per Parquet part: finished points are written every K points "
+                         "(and every 10 s, and on Ctrl-C)")
+    sw.add_argument("--dry-run", action="store_true",
+                    help="check the spec and --out, print how many points there are and how "
+                         "many are already done, compute nothing")
+    sw.add_argument("--json", action="store_true",
+                    help="print the summary as JSON instead of text")
+    sw.add_argument("--no-progress", action="store_true",
+                    help="no progress bar on stderr (it is off anyway when stderr is not a "
+                         "terminal)")
+
+    swp = sub.add_parser("sweep-plot", help="phase diagrams (predicted vs observed boundary) "
+                                            "from a sweep's output",
+                         description="Draw the observed low-rank interval (nonempty / empty / "
+                                     "not decided) over two parameters of a sweep, with the "
+                                     "predicted boundary T0_upper = T1_lower, as PNG and PDF; one "
+                                     "figure per combination of the other varying parameters.",
+                         epilog=EXIT_CODES)
+    swp.add_argument("results", metavar="RESULTS", help="the --out directory of a sweep")
+    swp.add_argument("--out", required=True, metavar="DIR",
+                     help="directory to write into (created if missing; required)")
+    swp.add_argument("--x", metavar="KEY",
+                     help="parameter on the x axis (default: the first varying parameter of "
+                          "the sweep)")
+    swp.add_argument("--y", metavar="KEY",
+                     help="parameter on the y axis (default: the second varying parameter)")
     return p
 
 
@@ -461,6 +515,106 @@ def cmd_figures(args) -> int:
     return EXIT_OK
 
 
+def _need_pyarrow(command: str) -> None:
+    try:
+        import pyarrow  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(f"{command} needs pyarrow: pip install 'dmf-verify[sweep]' ({exc})") from None
+
+
+def _sweep_summary_text(spec, out: str, res) -> list[str]:
+    s = res.summary
+    obs = ", ".join(f"{k} {v}" for k, v in s["observed"].items())
+    lines = [f"sweep {spec.name}: {res.total} points, {res.skipped} already in {out}, "
+             f"{res.computed} computed in {res.seconds:.1f} s ({res.rate:.2f} points/s, "
+             f"{res.engine}), {res.parts} part{'' if res.parts == 1 else 's'} written",
+             f"observed: {obs}",
+             f"predicted nonempty: {s['predicted_nonempty']} (observed empty among them: "
+             f"{s['predicted_nonempty_observed_empty']}); no prediction (a hypothesis fails): "
+             f"{s['no_prediction']}"]
+    viol = s["violations"]
+    lines.append(f"bounds broken: {len(viol)}" if viol else "bounds broken: none")
+    for v in viol[:5]:
+        lines += [f"  {v['id']}: {v['violation']}", f"    {v['command']}"]
+    for e in s["errors"][:3]:
+        lines.append(f"  refused {e['id']}: {e['error']}")
+    if len(s["errors"]) > 3:
+        lines.append(f"  ... {len(s['errors']) - 3} more refused points (column 'error')")
+    return lines
+
+
+def cmd_sweep(args) -> int:
+    import json
+
+    from verify import sweep
+
+    try:
+        spec = sweep.read_spec(args.spec)
+        sweep.check_out_dir(args.out)
+    except (sweep.SpecError, sweep.SweepError) as exc:
+        raise UsageError(str(exc)) from None
+    if args.scheduler is not None and args.jobs is not None:
+        raise UsageError("-j sets local worker processes; with --scheduler the cluster's "
+                         "workers run the points (give one of them)")
+    _need_pyarrow("sweep")
+    try:
+        if args.dry_run:
+            points = sweep.design_points(spec)
+            have = sweep.existing_ids(args.out)
+            done = sum(p["id"] in have for p in points)
+            info = {"sweep": spec.name, "design": spec.design, "points": len(points),
+                    "done": done, "to_compute": len(points) - done,
+                    "varying": list(spec.varying)}
+            if args.json:
+                print(json.dumps(info, indent=2))
+            else:
+                print(f"sweep {spec.name}: {spec.design} design over "
+                      f"{', '.join(spec.varying) or 'no parameter'}: {len(points)} points, "
+                      f"{done} already in {args.out}, {len(points) - done} to compute")
+            return EXIT_OK
+        with Progress("sweep", enabled=_show_progress(args)) as bar:
+            res = sweep.run_sweep(spec, args.out, jobs=args.jobs, scheduler=args.scheduler,
+                                  batch=args.batch, progress=bar.update,
+                                  connect_timeout=args.connect_timeout)
+    except sweep.SweepError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print(json.dumps({"sweep": spec.name, "out": args.out, "points": res.total,
+                          "skipped": res.skipped, "computed": res.computed,
+                          "parts_written": res.parts, "interrupted": res.interrupted,
+                          "engine": res.engine, "workers": res.workers,
+                          "seconds": round(res.seconds, 2), **res.summary}, indent=2))
+    else:
+        print("\n".join(_sweep_summary_text(spec, args.out, res)))
+    if res.interrupted:
+        print(f"dmf-verify: interrupted: {res.skipped + res.computed} of {res.total} points are in "
+              f"{args.out} ({res.computed} computed now); rerun the same command to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_FAIL if res.summary["violations"] else EXIT_OK
+
+
+def cmd_sweep_plot(args) -> int:
+    _need_pyarrow("sweep-plot")
+    try:
+        from verify import sweep_plot
+    except ImportError as exc:  # matplotlib is the optional extra `plots`
+        raise UsageError(f"sweep-plot needs matplotlib: pip install 'dmf-verify[plots]' ({exc})") from None
+    from verify import sweep
+
+    if not os.path.isdir(args.results):
+        raise UsageError(f"no sweep output at {args.results}: not a directory")
+    _check_out_dir(args.out)
+    try:
+        written = sweep_plot.phase_diagrams(args.results, args.out, x=args.x, y=args.y)
+    except sweep.SweepError as exc:
+        raise UsageError(str(exc)) from None
+    for path, line in written:
+        print(f"{path}: {line}")
+    return EXIT_OK
+
+
 def claim_list() -> list[dict]:
     """The claims as `dmf-verify list --json` prints them."""
     from bounds import claim_ids, get_claim
@@ -697,7 +851,7 @@ def cmd_run(args) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     from verify.checks import CHECKS, FAIL, UNDECIDED
-    from verify.report import render_certified_share, render_markdown, render_table, to_json
+    from verify.report import render_certified_share, render_markdown, render_table, to_json, to_junit
     from verify.sampling import PROFILES
     from verify.volume import CHUNK, VOLUME_PROFILES, summarize_volume, volume_claims
     from verify.witness import LOOSE
@@ -712,10 +866,11 @@ def cmd_run(args) -> int:
             raise UsageError(f"unknown claim ID {', '.join(unknown)}; known: {', '.join(ids + list(user_ids))}")
         ids = [c for c in ids if c in args.claim]
     _check_dps_order(args)
-    if args.json == "-" and args.markdown == "-":
-        raise UsageError("only one of --json and --markdown can be '-' (stdout)")
+    if [args.json, args.markdown, args.junit].count("-") > 1:
+        raise UsageError("only one of --json, --markdown and --junit can be '-' (stdout)")
     _check_output(args.json, "--json")
     _check_output(args.markdown, "--markdown")
+    _check_output(args.junit, "--junit")
     opts = {"count": PROFILES[args.profile], "seed": args.seed, "dps": args.dps,
             "max_dps": args.max_dps, "no_shrink": args.no_shrink}
     vcount = VOLUME_PROFILES[args.profile] if args.volume is None else args.volume
@@ -820,12 +975,17 @@ def cmd_run(args) -> int:
     certified = sum(r.volume["count"] for r in rows if r.volume)
     header = (f"dmf-verify run: profile {args.profile}, seed {args.seed}, dps {args.dps}"
               + (f"\n\n**{partial_note}**" if partial_note else ""))
+    def junit():
+        return to_junit(rows, meta=meta, seconds=elapsed if args.timings else None)
+
     # stdout first (the table, or the one report asked for on stdout), then the files: a
     # file that cannot be written after all does not lose the table
     if args.json == "-":
         print(to_json(rows, meta=meta))
     elif args.markdown == "-":
         print(render_markdown(rows, header=header))
+    elif args.junit == "-":
+        print(junit(), end="")
     else:
         if rows:
             print(render_table(rows))
@@ -839,8 +999,10 @@ def cmd_run(args) -> int:
         _write(args.json, to_json(rows, meta=meta))
     if args.markdown and args.markdown != "-":
         _write(args.markdown, render_markdown(rows, header=header))
+    if args.junit and args.junit != "-":
+        _write(args.junit, junit())
     if interrupted:
-        written = [p for p in (args.json, args.markdown) if p and p != "-"]
+        written = [p for p in (args.json, args.markdown, args.junit) if p and p != "-"]
         print("dmf-verify: interrupted" + (f": partial report written to {', '.join(written)}"
                                             if written else ""), file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -862,7 +1024,8 @@ def _write(path: str, text: str) -> None:
 
 
 COMMANDS = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "predict": cmd_predict,
-            "simulate": cmd_simulate, "figures": cmd_figures}
+            "simulate": cmd_simulate, "figures": cmd_figures, "sweep": cmd_sweep,
+            "sweep-plot": cmd_sweep_plot}
 
 
 def _one_line(exc) -> str:

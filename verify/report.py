@@ -12,7 +12,7 @@ from verify.witness import LOOSE
 
 __all__ = ["ClaimSummary", "summarize", "tightness", "render_table", "render_markdown",
            "render_counterexamples", "render_witnesses", "render_volume", "render_certified_share",
-           "to_json"]
+           "to_json", "to_junit", "JUNIT_KIND"]
 
 
 @dataclass(frozen=True)
@@ -315,3 +315,158 @@ def to_json(rows: Sequence[ClaimSummary], *, meta: dict) -> str:
         for r in rows
     ]
     return json.dumps(_jsonable({"meta": meta, "claims": claims}), indent=2)
+
+
+# ---------------------------------------------------------------------------------------
+# JUnit XML: one testcase per claim x instance batch
+
+
+def _checked_status(r: ClaimSummary) -> str:
+    """The status of a claim's checked instances (sampled and hard corners) alone: FAIL (a
+    failed instance or an audit failure), UNDECIDED, LOOSE (a tightness floor not reached),
+    PASS, or N/A (no decided instance)."""
+    if r.failed or r.audit:
+        return FAIL
+    if r.undecided:
+        return UNDECIDED
+    if r.passed and r.loose:
+        return LOOSE
+    return PASS if r.passed else NOT_APPLICABLE
+
+
+#: how each status of a batch is reported in JUnit: failure, error (an UNDECIDED verdict is
+#: no proof: a CI gate on the XML must not take it for a pass, as the exit code 3 does not),
+#: skipped (N/A: no instance satisfied the hypotheses) or nothing (PASS)
+JUNIT_KIND = {FAIL: "failure", LOOSE: "failure", UNDECIDED: "error", NOT_APPLICABLE: "skipped",
+              PASS: None}
+
+
+def _checked_case(r: ClaimSummary) -> tuple[str, str, str, str]:
+    """(status, message, details, system-out) of a claim's checked instances."""
+    from verify.shrink import repro_command
+
+    status = _checked_status(r)
+    counts = (f"{r.instances} instances ({r.corners} hard corners): {r.passed} PASS, "
+              f"{r.failed} FAIL, {r.undecided} UNDECIDED, {r.not_applicable} N/A; worst slack "
+              f"{_fmt_slack(r.min_slack)}; tightness {_fmt_tight(r.tightness)}; certified "
+              f"{r.certified}/{r.decided}")
+    lines = []
+    if status == FAIL:
+        msg = (f"{r.id}: {r.failed} of {r.instances} checked instances FAIL"
+               + (f", {len(r.audit)} audit failures" if r.audit else "")
+               + f" (worst slack {_fmt_slack(r.min_slack)})")
+        if r.failed and r.worst_instance is not None:
+            lines += ["worst instance (re-run it):",
+                      "  " + repro_command(r.id, r.worst_instance, dps=r.dps)]
+        lines += [f"audit: {m}" for m in r.audit]
+    elif status == UNDECIDED:
+        msg = f"{r.id}: {r.undecided} of {r.instances} checked instances UNDECIDED at the highest precision"
+    elif status == LOOSE:
+        loose = [w for w in r.witnesses if not w.reached]
+        msg = (f"{r.id}: LOOSE: {', '.join(f'{w.key} best {_fmt_slack(w.best)} < floor {w.floor:g}' for w in loose)}")
+        for w in loose:
+            lines.append(f"{w.key} ({w.bound}): where: {w.attained}")
+            if w.instance is not None:
+                lines.append("  best witness: " + repro_command(r.id, w.instance, dps=r.dps))
+    elif status == NOT_APPLICABLE:
+        msg = f"{r.id}: no checked instance satisfies the hypotheses (N/A)"
+    else:
+        msg = ""
+    recs = [rec for rec in _repro_entries(r) if rec["verdict"] in (FAIL, UNDECIDED)]
+    if recs and status in (FAIL, UNDECIDED):
+        lines.append("counterexamples (each command re-runs one instance):")
+        for rec in recs:
+            lines.append(f"  {_describe(rec)}: {rec['command']}")
+            if rec.get("shrunk"):
+                lines.append(f"    shrunk: {rec['shrunk']['command']}")
+    return status, msg, "\n".join(lines), counts
+
+
+def _volume_case(r: ClaimSummary) -> tuple[str, str, str, str]:
+    from verify.shrink import repro_command
+
+    v = r.volume
+    c = v["counts"]
+    status = v["status"]
+    counts = (f"{v['count']} certified-volume instances: {c['PASS']} PASS, {c['FAIL']} FAIL, "
+              f"{c['UNDECIDED']} UNDECIDED, {c['N/A']} N/A; certified {v['certified']}/"
+              f"{v['decided']}; worst slack {_fmt_slack(v['worst_slack'])}; decided by "
+              + (", ".join(f"{k} {n}" for k, n in v["methods"].items()) or "-"))
+    lines = []
+    if status == FAIL:
+        msg = f"{r.id}: {c['FAIL']} of {v['count']} certified-volume instances FAIL"
+    elif status == UNDECIDED:
+        msg = f"{r.id}: {c['UNDECIDED']} of {v['count']} certified-volume instances UNDECIDED"
+    elif status == NOT_APPLICABLE:
+        msg = f"{r.id}: no certified-volume instance satisfies the hypotheses (N/A)"
+    else:
+        msg = ""
+    recs = v["failures"] if status == FAIL else v["undecided"] if status == UNDECIDED else []
+    if recs:
+        lines.append("worst instance (re-run it):" if status == FAIL else
+                     "undecided instances (each command re-runs one):")
+        for rec in recs[:10]:
+            lines.append(f"  {rec['id']}: {rec['note']}")
+            lines.append("    " + repro_command(r.id, rec["instance"], dps=r.dps))
+        if len(recs) > 10:
+            lines.append(f"  ... {len(recs) - 10} more in the JSON report")
+    return status, msg, "\n".join(lines), counts
+
+
+def to_junit(rows: Sequence[ClaimSummary], *, meta: dict, seconds: float | None = None) -> str:
+    """The run as JUnit XML (the common testsuites / testsuite / testcase schema): one
+    testsuite per claim, with one testcase per instance batch, the checked instances
+    (sampled and hard corners) and, when it ran, the certified volume stage. A batch that
+    FAILs or is LOOSE is a ``<failure>`` (its text: the worst instance as a `dmf-verify
+    check` command, then every counterexample), UNDECIDED an ``<error>``, N/A
+    ``<skipped>``; a partial run (meta ``partial``) lists the claims it did not finish as
+    skipped testcases. Counts are on every testsuite and on the root; ``time`` only when
+    ``seconds`` is given (the XML is otherwise the same bytes for the same seed)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", {"name": "dmf-verify run"})
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    props = [(k, meta[k]) for k in ("profile", "seed", "dps", "max_dps", "volume_per_claim",
+                                    "version", "partial") if k in meta]
+    cases: list[tuple[str, str, list]] = []  # (claim id, claim name, [(batch, status, msg, text, out)])
+    for r in rows:
+        batch = [("checked instances", *_checked_case(r))]
+        if r.volume:
+            batch.append(("certified volume", *_volume_case(r)))
+        elif r.id in meta.get("volume_not_done", ()):
+            batch.append(("certified volume", NOT_APPLICABLE,
+                          "not finished: the run was interrupted", "", ""))
+        cases.append((r.id, r.name, batch))
+    for cid in meta.get("claims_not_done", ()):
+        cases.append((cid, "", [("checked instances", NOT_APPLICABLE,
+                                 "not run: the run was interrupted", "", "")]))
+    for cid, name, batch in cases:
+        counts = {"tests": len(batch),
+                  "failures": sum(JUNIT_KIND[s] == "failure" for _, s, *_ in batch),
+                  "errors": sum(JUNIT_KIND[s] == "error" for _, s, *_ in batch),
+                  "skipped": sum(JUNIT_KIND[s] == "skipped" for _, s, *_ in batch)}
+        attrs = {"name": f"{cid} {name}".strip(), **{k: str(v) for k, v in counts.items()}}
+        suite = ET.SubElement(root, "testsuite", attrs)
+        if props:
+            pe = ET.SubElement(suite, "properties")
+            for k, v in props:
+                ET.SubElement(pe, "property", {"name": k, "value": str(v)})
+        for label, status, msg, text, out in batch:
+            case = ET.SubElement(suite, "testcase", {"classname": f"dmf-verify.{cid}",
+                                                     "name": f"{cid} {label}"})
+            kind = JUNIT_KIND[status]
+            if kind == "skipped":
+                ET.SubElement(case, "skipped", {"message": msg})
+            elif kind is not None:
+                el = ET.SubElement(case, kind, {"message": msg, "type": status})
+                el.text = text or msg
+            if out:
+                ET.SubElement(case, "system-out").text = out
+        for k in totals:
+            totals[k] += counts[k]
+    for k, v in totals.items():
+        root.set(k, str(v))
+    if seconds is not None:
+        root.set("time", f"{seconds:.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
