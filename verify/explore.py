@@ -59,9 +59,23 @@ from verify.limits import (
 )
 
 __all__ = ["Setting", "make_setting", "check_scalars", "check_cost", "predict", "simulate",
-           "NOISE_KINDS", "STATUSES"]
+           "NOISE_KINDS", "STATUSES", "LINALG", "SMALL_N", "linalg_mode"]
 
 NOISE_KINDS = ("worst", "random")
+#: how the matrices are held: "auto" (mpmath up to SMALL_N, else float64), "mpmath", "float64"
+LINALG = ("auto", "mpmath", "float64")
+#: "auto" keeps mpmath matrices at ``dps`` up to this size (every result as before), float64
+#: (numpy/LAPACK with rigorous enclosures) above it
+SMALL_N = 30
+
+
+def linalg_mode(linalg: str, n: int) -> str:
+    """The representation used for an n x n problem (ValueError for an unknown choice)."""
+    if linalg not in LINALG:
+        raise ValueError(f"linalg must be one of {', '.join(LINALG)}, got {linalg!r}")
+    if linalg == "auto":
+        return "mpmath" if n <= SMALL_N else "float64"
+    return linalg
 
 
 @dataclass(frozen=True)
@@ -98,10 +112,29 @@ class Setting:
     t_exact: tuple | None = None
     theta_default: bool = False
     raw: dict = field(default_factory=dict)
+    #: "mpmath": W, V, Y, Q are mpmath matrices at ``dps``; "float64": numpy float64 arrays
+    #: (V, Q always; W, Y None when the eigenvalues are known without them)
+    linalg: str = "mpmath"
+    #: rigorous radii of the eigenvalue enclosures (floats, 0.0 where the eigenvalue is known
+    #: from the inputs at ``dps``); None: computed at ``dps`` by mpmath's eigensolver
+    s_rad: tuple | None = None
+    t_rad: tuple | None = None
+    e_rad: float = 0.0
+    #: how Q relates to V: "same" (Y = W), "perm" (Q[:, j] = V[:, perm[j]], the Weyl-extremal
+    #: noise), "general"
+    relation: str = "general"
+    perm: tuple | None = None
+    #: what precision each number of the problem has (one sentence per quantity)
+    precision: dict = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return len(self.s)
+
+    @property
+    def enclosed(self) -> bool:
+        """True when some eigenvalue (or ||E||_2) is only known within a nonzero radius."""
+        return bool(self.e_rad or any(self.s_rad or ()) or any(self.t_rad or ()))
 
 
 def _rows(M) -> int | None:
@@ -173,27 +206,42 @@ def check_scalars(*, depth, alpha, eta, eps, theta=None, noise=None, seed=0, dps
 
 def check_cost(n: int, *, depth: int, dps: int, setup: bool = True, max_steps: int | None = None,
                full_matrix: bool = False, samples: int = 33, max_seconds=None,
-               max_memory_mb=None) -> None:
+               max_memory_mb=None, linalg: str = "mpmath", fast_lanes: bool | None = None) -> None:
     """Refuse up front (ValueError) a problem of size n whose set-up, or whose simulation of
     ``max_steps`` steps, is estimated above ``max_seconds`` / ``max_memory_mb``
-    (:mod:`verify.limits`; the message names the estimate and the flag that raises it)."""
+    (:mod:`verify.limits`; the message names the estimate and the flag that raises it).
+    ``linalg``: the representation (:func:`linalg_mode`, "auto" resolved here); ``fast_lanes``:
+    whether the reduced run uses the float64 lanes (default: in float64 mode)."""
+    from verify.limits import MAX_FULL_F64_N, fast_lanes_seconds
+
+    linalg = linalg_mode(linalg, n)
     caps = dict(max_seconds=max_seconds, max_memory_mb=max_memory_mb)
     if setup:
-        check_budget(seconds=setup_seconds(n, dps), memory=memory_bytes(n, depth, dps),
-                     what=f"setting up a {n}x{n} problem at dps {dps}",
-                     why="mpmath eigendecompositions are O(n^3)", **caps)
+        why = ("LAPACK eigendecompositions and their enclosures are O(n^3)" if linalg == "float64"
+               else "mpmath eigendecompositions are O(n^3)")
+        check_budget(seconds=setup_seconds(n, dps, linalg=linalg),
+                     memory=memory_bytes(n, depth, dps, linalg=linalg),
+                     what=f"setting up a {n}x{n} problem at dps {dps}" + (
+                         " (float64)" if linalg == "float64" else ""), why=why, **caps)
     if max_steps is None:
         return
     if full_matrix:
-        check_budget(seconds=full_seconds(max_steps, n, depth, dps),
-                     memory=memory_bytes(n, depth, dps, matrices=3 * depth + samples + 12),
+        if linalg == "float64" and n > MAX_FULL_F64_N:
+            raise ValueError(f"simulate --full-matrix: the float64 iteration is for n <= "
+                             f"{MAX_FULL_F64_N} (each step multiplies {depth} {n}x{n} factors "
+                             f"several times), got n = {n}: use the reduced dynamics (claim R1)")
+        check_budget(seconds=full_seconds(max_steps, n, depth, dps, linalg=linalg),
+                     memory=memory_bytes(n, depth, dps, matrices=3 * depth + 12, linalg=linalg),
                      what=f"simulate --full-matrix: {max_steps} steps of {depth} {n}x{n} factors "
-                          f"at dps {dps}",
-                     why="each step multiplies the N factors in mpmath, O(N n^3)", **caps)
+                          f"at {'float64' if linalg == 'float64' else f'dps {dps}'}",
+                     why="each step multiplies the N factors, O(N n^3)", **caps)
     else:
-        check_budget(seconds=reduced_seconds(max_steps, n, depth, dps),
+        fast = (linalg == "float64") if fast_lanes is None else fast_lanes
+        seconds = (fast_lanes_seconds(max_steps, n) if fast
+                   else reduced_seconds(max_steps, n, depth, dps))
+        check_budget(seconds=seconds,
                      what=f"simulate: {max_steps} steps of {n} eigenvalues at depth {depth} and "
-                          f"dps {dps}",
+                          + ("float64 (all eigenvalues at once)" if fast else f"dps {dps}"),
                      why="each step of each eigenvalue costs O(N); the estimate assumes no "
                          "iterate becomes stationary", **caps)
 
@@ -201,7 +249,8 @@ def check_cost(n: int, *, depth: int, dps: int, setup: bool = True, max_steps: i
 def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, theta=None,
                  noise=None, noise_kind="worst", perturbation=None, seed=0, dps=50,
                  tol=DEFAULT_TOL, max_seconds=None, max_memory_mb=None,
-                 target_name="target", perturbation_name="perturbation") -> Setting:
+                 target_name="target", perturbation_name="perturbation",
+                 linalg="auto") -> Setting:
     """Validate a user's parameters (ValueError naming the problem) and build the matrices.
 
     ``spectrum`` (numbers, any order, nonnegative) or ``target`` (a symmetric PSD matrix);
@@ -214,9 +263,16 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
     float data, integers and decimal strings): symmetrized when asymmetric within it, and
     for the target eigenvalues in ``[-tol ||W||_2, 0)`` clipped to 0
     (:func:`verify.instances.prepare_symmetric`); the changes are listed in
-    ``Setting.adjustments``. A problem whose set-up (O(n^3) eigendecompositions) is
-    estimated above ``max_seconds`` or ``max_memory_mb`` is refused before any work
-    (:mod:`verify.limits`). Nothing passed in is modified.
+    ``Setting.adjustments``. A problem whose set-up is estimated above ``max_seconds`` or
+    ``max_memory_mb`` is refused before any work (:mod:`verify.limits`). Nothing passed in
+    is modified.
+
+    ``linalg``: "mpmath" holds every matrix in mpmath at ``dps`` (small n), "float64" in
+    numpy with LAPACK's eigendecomposition and a rigorous enclosure of every eigenvalue that
+    is not known from the inputs (:mod:`verify.linalg`), "auto" (default) mpmath up to
+    :data:`SMALL_N` and float64 above. A spectrum's eigenvalues (and those of Y under the
+    Weyl-extremal noise) are exact in both: no eigendecomposition is needed for them.
+    ``Setting.precision`` says what each number is.
     """
     dps = check_scalars(depth=depth, alpha=alpha, eta=eta, eps=eps, theta=theta, noise=noise,
                         seed=seed, dps=dps, tol=tol)
@@ -226,6 +282,8 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
         raise ValueError("give at most one of a noise size or a perturbation matrix")
     if noise_kind not in NOISE_KINDS:
         raise ValueError(f"noise kind must be one of {', '.join(NOISE_KINDS)}, got {noise_kind!r}")
+    if linalg not in LINALG:
+        raise ValueError(f"linalg must be one of {', '.join(LINALG)}, got {linalg!r}")
     if spectrum is not None:
         if isinstance(spectrum, (str, bytes)) or not hasattr(spectrum, "__iter__"):
             raise ValueError(f"the spectrum must be a sequence of numbers, got {spectrum!r}")
@@ -233,8 +291,10 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
         n = len(spectrum)
     else:
         n = _rows(target)
+    mode = linalg_mode(linalg, n or 0)
     if n:
-        check_cost(n, depth=depth, dps=dps, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+        check_cost(n, depth=depth, dps=dps, linalg=mode, max_seconds=max_seconds,
+                   max_memory_mb=max_memory_mb)
     adjustments = []
     with mpmath.workdps(dps):
         a = _positive(alpha, "alpha")
@@ -243,6 +303,7 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
         if not 0 < ep < 1:
             raise ValueError(f"eps must be in (0, 1), got {eps}")
         s_exact = None
+        vals = None
         if spectrum is not None:
             vals = [parse_number(v, name=f"spectrum value {i + 1}") for i, v in enumerate(spectrum)]
             if not vals:
@@ -250,15 +311,16 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
             if any(v < 0 for v in vals):
                 raise ValueError("the spectrum of a PSD target must be nonnegative")
             _spectrum_range(vals, dps)
-            tgt = psd_target(vals, seed=seed, dps=dps)
-            W, s, V = tgt.W, tgt.s, tgt.V
             ex = [_exact(v) for v in spectrum]
             s_exact = None if any(x is None for x in ex) else tuple(sorted(ex, reverse=True))
+        if mode == "float64":
+            mats = _float64_matrices(vals, target, perturbation, noise, noise_kind, seed, dps,
+                                     tol, target_name, perturbation_name, rank)
         else:
-            prep = prepare_symmetric(target, name=target_name, tol=tol, psd=True, dps=dps)
-            W, s, V = prep.M, prep.s, prep.V
-            adjustments += prep.notes
-            tgt = None
+            mats = _mpmath_matrices(vals, target, perturbation, noise, noise_kind, seed, dps,
+                                    tol, target_name, perturbation_name, rank)
+        adjustments += mats["notes"]
+        s = mats["s"]
         n = len(s)
         if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank < n:
             raise ValueError(f"rank r must be an integer in 1..{n - 1} for an {n}x{n} target, got {rank!r}")
@@ -273,49 +335,317 @@ def make_setting(*, depth, alpha, eta, rank, eps, spectrum=None, target=None, th
             if th < 0:
                 raise ValueError(f"theta must be >= 0, got {theta}")
             theta_raw, theta_exact = theta, _exact(theta)
-        kind, t_exact = "none", s_exact
-        if perturbation is not None:
-            if _rows(perturbation) != n:
-                rows = _rows(perturbation)
-                raise ValueError(f"the perturbation is {rows}x{rows} but the target is {n}x{n}"
-                                 if rows else "the perturbation is not a matrix")
-            prep = prepare_symmetric(perturbation, name=perturbation_name, tol=tol,
-                                     eigen=False, dps=dps)
-            E = prep.M
-            if E.rows != n:
-                raise ValueError(f"the perturbation is {E.rows}x{E.cols} but the target is {n}x{n}")
-            adjustments += prep.notes
-            kind, t_exact = "file", None
-        elif noise is not None:
-            e = parse_number(noise, name="noise")
-            if e < 0:
-                raise ValueError(f"noise must be >= 0, got {noise}")
-            if noise_kind == "worst":
-                from verify.instances import Target
-
-                base = tgt if tgt is not None else Target(W=W, s=tuple(s), V=V, dps=dps)
-                E = weyl_extremal_perturbation(base, rank, e, dps=dps)
-                e_x = _exact(noise)
-                if s_exact is not None and e_x is not None:
-                    t_exact = tuple(sorted((x - e_x if i < rank else x + e_x)
-                                           for i, x in enumerate(s_exact))[::-1])
-                else:
-                    t_exact = None
+        kind, t_exact = mats["kind"], s_exact
+        if kind == "worst":
+            e_x = _exact(noise)
+            if s_exact is not None and e_x is not None:
+                t_exact = tuple(sorted((x - e_x if i < rank else x + e_x)
+                                       for i, x in enumerate(s_exact))[::-1])
             else:
-                E = random_perturbation(n, e, seed=seed + 1, dps=dps)
                 t_exact = None
-            kind = noise_kind
-        else:
-            E = mpmath.zeros(n, n)
-        Y = W + E
-        t, Q = symmetric_eigen(Y, dps=dps)
-        e_norm = spectral_norm(E, dps=dps) if kind != "none" else mpmath.mpf(0)
-        return Setting(depth=depth, alpha=a, eta=h, r=rank, eps=ep, theta=th, W=W, s=tuple(s),
-                       V=V, Y=Y, t=tuple(t), Q=Q, e=e_norm, noise=kind, dps=dps, seed=seed,
+        elif kind in ("random", "file"):
+            t_exact = None
+        return Setting(depth=depth, alpha=a, eta=h, r=rank, eps=ep, theta=th, W=mats["W"],
+                       s=tuple(s), V=mats["V"], Y=mats["Y"], t=tuple(mats["t"]), Q=mats["Q"],
+                       e=mats["e"], noise=kind, dps=dps, seed=seed,
                        inputs={"alpha": str(alpha), "eta": str(eta), "eps": str(eps)},
                        adjustments=tuple(adjustments), theta_exact=theta_exact,
                        t_exact=t_exact, theta_default=theta_default,
-                       raw={"alpha": alpha, "eta": eta, "theta": theta_raw})
+                       raw={"alpha": alpha, "eta": eta, "theta": theta_raw}, linalg=mode,
+                       s_rad=mats["s_rad"], t_rad=mats["t_rad"], e_rad=mats["e_rad"],
+                       relation=mats["relation"], perm=mats["perm"],
+                       precision=mats["precision"])
+
+
+def _worst_order(s, rank, e):
+    """Y's eigenvalues under the Weyl-extremal noise (s_i - e for i <= r, s_i + e after),
+    descending, and perm: Y's j-th eigenvector is W's perm[j]-th."""
+    vals = [x - e if i < rank else x + e for i, x in enumerate(s)]
+    perm = sorted(range(len(vals)), key=lambda i: vals[i], reverse=True)
+    return [vals[i] for i in perm], tuple(perm)
+
+
+_EXACT = "exact: known from the inputs at dps {dps} (no eigendecomposition)"
+
+
+def _mpmath_matrices(vals, target, perturbation, noise, noise_kind, seed, dps, tol,
+                     target_name, perturbation_name, rank):
+    """The problem's matrices in mpmath at dps (the small-n representation)."""
+    notes = []
+    prec = {}
+    if vals is not None:
+        tgt = psd_target(vals, seed=seed, dps=dps)
+        W, s, V = tgt.W, tgt.s, tgt.V
+        prec["eigenvalues_W"] = _EXACT.format(dps=dps)
+    else:
+        prep = prepare_symmetric(target, name=target_name, tol=tol, psd=True, dps=dps)
+        W, s, V = prep.M, prep.s, prep.V
+        notes += prep.notes
+        tgt = None
+        prec["eigenvalues_W"] = f"mpmath eigensolver at dps {dps} (not enclosed)"
+    n = len(s)
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank < n:
+        raise ValueError(f"rank r must be an integer in 1..{n - 1} for an {n}x{n} target, got {rank!r}")
+    kind, relation, perm = "none", "same", None
+    e_norm = mpmath.mpf(0)
+    t, Q, Y = tuple(s), V, W
+    prec["eigenvalues_Y"] = prec["eigenvalues_W"]
+    if perturbation is not None:
+        if _rows(perturbation) != n:
+            rows = _rows(perturbation)
+            raise ValueError(f"the perturbation is {rows}x{rows} but the target is {n}x{n}"
+                             if rows else "the perturbation is not a matrix")
+        prep = prepare_symmetric(perturbation, name=perturbation_name, tol=tol, eigen=False,
+                                 dps=dps)
+        E = prep.M
+        notes += prep.notes
+        kind, relation = "file", "general"
+        Y = W + E
+        t, Q = symmetric_eigen(Y, dps=dps)
+        e_norm = spectral_norm(E, dps=dps)
+        prec["eigenvalues_Y"] = f"mpmath eigensolver at dps {dps} (not enclosed)"
+        prec["noise_norm"] = f"mpmath eigensolver at dps {dps} (not enclosed)"
+    elif noise is not None:
+        e = parse_number(noise, name="noise")
+        if noise_kind == "worst":
+            from verify.instances import Target
+
+            base = tgt if tgt is not None else Target(W=W, s=tuple(s), V=V, dps=dps)
+            E = weyl_extremal_perturbation(base, rank, e, dps=dps)
+            Y = W + E
+            t, perm = _worst_order(s, rank, e)
+            Q = mpmath.matrix(n, n)
+            for j, i in enumerate(perm):
+                for k in range(n):
+                    Q[k, j] = V[k, i]
+            relation = "perm"
+            if vals is not None:
+                prec["eigenvalues_Y"] = _EXACT.format(dps=dps)
+        else:
+            E = random_perturbation(n, e, seed=seed + 1, dps=dps)
+            Y = W + E
+            if e == 0:
+                t, Q = tuple(s), V
+            else:
+                t, Q = symmetric_eigen(Y, dps=dps)
+                relation = "general"
+                prec["eigenvalues_Y"] = f"mpmath eigensolver at dps {dps} (not enclosed)"
+        e_norm = e
+        kind = noise_kind
+        prec["noise_norm"] = _EXACT.format(dps=dps)
+    else:
+        prec["noise_norm"] = "exact (no perturbation)"
+    return dict(W=W, s=tuple(s), V=V, Y=Y, t=tuple(t), Q=Q, e=e_norm, kind=kind, notes=notes,
+                relation=relation, perm=perm, s_rad=None, t_rad=None, e_rad=0.0,
+                precision=prec)
+
+
+def _f64_enclosed(rad):
+    return (f"float64 (LAPACK eigh) with a rigorous enclosure: every eigenvalue within "
+            f"{rad:.2g} (verify/linalg.py)")
+
+
+def _float64_matrices(vals, target, perturbation, noise, noise_kind, seed, dps, tol,
+                      target_name, perturbation_name, rank):
+    """The problem in numpy float64 (the large-n representation, verify/linalg.py)."""
+    import numpy as np
+
+    from verify import linalg as la
+
+    notes = []
+    prec = {}
+    W_f = W_err = None
+    if vals is not None:
+        n = len(vals)
+        orth = la.orthogonal(np.random.default_rng(seed), n)
+        s = tuple(sorted(vals, reverse=True))
+        s_f = np.array([float(x) for x in s])
+        V = orth.Q
+        s_rad = tuple(0.0 for _ in s)
+        prec["eigenvalues_W"] = _EXACT.format(dps=dps)
+        v_defect = orth.defect
+    else:
+        A, conv, anotes = _prepare_f64(target, target_name, tol)
+        notes += anotes
+        n = A.shape[0]
+        enc = la.eig_enclosure(A, conv)
+        norm = float(max(abs(enc.w[0]), abs(enc.w[-1])))
+        lo, lo_rad = float(enc.w[-1]), float(enc.rad[-1])
+        limit = float(tol) * norm
+        if lo + lo_rad < -float(tol) * (norm + float(enc.rad.max())) * (1 - 1e-12):
+            raise ValueError(
+                f"{target_name}: not positive semidefinite: eigenvalue s_{n} = {lo:.5g} "
+                f"< -tol * ||A||_2 = {-limit:.3g} (tol {float(tol):.3g}, --tol)")
+        V = enc.X
+        v_defect = la._defect(V)
+        neg = enc.w - enc.rad < 0
+        if neg.any():
+            # possibly negative: the target is rebuilt as V diag(max(w, 0)) V^T (V the polar
+            # factor of the computed eigenvectors), whose eigenvalues are then exact
+            w = np.maximum(enc.w, 0.0)
+            clipped = enc.w < 0
+            A, W_err = la.sym_product(V, w)
+            W_f = A
+            s = tuple(mpmath.mpf(float(x)) for x in w)
+            s_rad = tuple(0.0 for _ in s)
+            below = float(enc.w[clipped].min()) if clipped.any() else 0.0
+            notes.append(
+                f"{target_name}: rebuilt as V diag(max(s, 0)) V^T from its float64 "
+                f"eigendecomposition ({int(clipped.sum())} eigenvalue(s) in [{below:.3g}, 0) "
+                f"clipped to 0 as PSD round-off, within tol * ||A||_2 = {limit:.3g}; the "
+                f"eigenvalues are known to {enc.max_rad:.2g}, so the rebuilt target is within "
+                f"{enc.max_rad + abs(below):.2g} of the file's in ||.||_2)")
+            prec["eigenvalues_W"] = ("exact: those of the rebuilt target (float64 eigenvalues "
+                                     "of the file's matrix, enclosed to "
+                                     f"{enc.max_rad:.2g})")
+        else:
+            W_f, W_err = A, conv
+            s = tuple(mpmath.mpf(float(x)) for x in enc.w)
+            s_rad = tuple(float(x) for x in enc.rad)
+            prec["eigenvalues_W"] = _f64_enclosed(enc.max_rad)
+        s_f = np.array([float(x) for x in s])
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank < n:
+        raise ValueError(f"rank r must be an integer in 1..{n - 1} for an {n}x{n} target, got {rank!r}")
+    kind, relation, perm = "none", "same", None
+    t, t_rad, Q, Y_f = s, s_rad, V, W_f
+    e_norm, e_rad = mpmath.mpf(0), 0.0
+    prec["eigenvalues_Y"] = prec["eigenvalues_W"]
+    prec["noise_norm"] = "exact (no perturbation)"
+
+    def target_matrix():
+        if W_f is not None:
+            return W_f, W_err
+        M, err = la.sym_product(V, s_f)
+        # the instance's V is the polar factor of the computed one; s rounded to float64
+        return M, la.up(err + la.polar_error(v_defect, float(np.max(np.abs(s_f)))) +
+                        la.U * float(np.max(np.abs(s_f))))
+
+    if perturbation is not None:
+        if _rows(perturbation) != n:
+            rows = _rows(perturbation)
+            raise ValueError(f"the perturbation is {rows}x{rows} but the target is {n}x{n}"
+                             if rows else "the perturbation is not a matrix")
+        E, conv, enotes = _prepare_f64(perturbation, perturbation_name, tol)
+        notes += enotes
+        encE = la.eig_enclosure(E, conv, vectors=False)
+        i = 0 if abs(encE.w[0]) >= abs(encE.w[-1]) else n - 1
+        e_norm, e_rad = mpmath.mpf(float(abs(encE.w[i]))), float(max(encE.rad[0], encE.rad[-1]))
+        Wm, werr = target_matrix()
+        Y_f = Wm + E
+        enc = la.eig_enclosure(Y_f, la.up(werr + conv + la.U * la.frobenius_bound(Y_f)))
+        t, t_rad, Q = tuple(mpmath.mpf(float(x)) for x in enc.w), tuple(map(float, enc.rad)), enc.X
+        kind, relation = "file", "general"
+        prec["eigenvalues_Y"] = _f64_enclosed(enc.max_rad)
+        prec["noise_norm"] = _f64_enclosed(e_rad).replace("every eigenvalue", "||E||_2")
+    elif noise is not None:
+        e = parse_number(noise, name="noise")
+        e_norm, kind = e, noise_kind
+        prec["noise_norm"] = _EXACT.format(dps=dps)
+        if noise_kind == "worst":
+            if e != 0:
+                t, perm = _worst_order(s, rank, e)
+                Q = V[:, list(perm)]
+                relation = "perm"
+                t_rad = tuple(s_rad[i] + 0.0 for i in perm)
+            if vals is None and any(t_rad):
+                prec["eigenvalues_Y"] = _f64_enclosed(max(t_rad))
+        else:
+            rng = np.random.default_rng(seed + 1)
+            orthE = la.orthogonal(rng, n)  # the draws of verify.instances.random_perturbation
+            uu = rng.uniform(-1.0, 1.0, n)
+            sign = 1.0 if rng.integers(0, 2) == 1 else -1.0
+            if e != 0:
+                j = int(np.argmax(np.abs(uu)))
+                lam = uu / abs(uu[j]) if uu[j] != 0 else np.zeros(n)
+                lam[j] = sign
+                ef = float(e)
+                Em, eerr = la.sym_product(orthE.Q, ef * lam)
+                eerr = la.up(eerr + la.polar_error(orthE.defect, ef) + 4 * la.U * ef)
+                Wm, werr = target_matrix()
+                Y_f = Wm + Em
+                extra = la.up(werr + eerr + la.U * la.frobenius_bound(Y_f))
+                enc = la.eig_enclosure(Y_f, extra)
+                t = tuple(mpmath.mpf(float(x)) for x in enc.w)
+                t_rad, Q = tuple(map(float, enc.rad)), enc.X
+                relation = "general"
+                prec["eigenvalues_Y"] = _f64_enclosed(enc.max_rad)
+    return dict(W=W_f, s=tuple(s), V=V, Y=Y_f, t=tuple(t), Q=Q, e=e_norm, kind=kind,
+                notes=notes, relation=relation, perm=perm, s_rad=tuple(s_rad),
+                t_rad=tuple(t_rad), e_rad=e_rad, precision=prec)
+
+
+def _prepare_f64(M, name, tol):
+    """A user's symmetric matrix as an exactly symmetric float64 array, an upper bound of
+    ||result - (M + M^T)/2||_2 (the rounding to float64 and of the symmetrization), and the
+    adjustment notes; the messages of :func:`verify.instances.prepare_symmetric`."""
+    import numpy as np
+
+    from verify import linalg as la
+    from verify.instances import _check_tol
+
+    rtol = float(_check_tol(tol))
+    exact_floats = isinstance(M, np.ndarray) and M.dtype.kind in "fiu" and M.dtype.itemsize <= 8
+    if isinstance(M, np.ndarray) and M.dtype.kind in "fiu":
+        if M.ndim != 2:
+            raise ValueError(f"{name}: expected a 2-D square matrix, got a {M.ndim}-D array")
+        A = np.array(M, dtype=float)  # a copy: the input is never modified
+        if M.dtype.kind in "iu" and np.any(np.abs(M) > 2**53):
+            exact_floats = False
+    else:
+        Am = validate_matrix_rows(M, name)
+        A = Am
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"{name}: not square ({A.shape[0]} rows, row 0 has {A.shape[1]} entries)")
+    if A.size == 0:
+        raise ValueError(f"{name}: empty matrix")
+    if not np.all(np.isfinite(A)):
+        i, j = map(int, np.argwhere(~np.isfinite(A))[0])
+        raise ValueError(f"{name}[{i},{j}]: entry {A[i, j]!r} is NaN or infinite")
+    scale = float(np.max(np.abs(A)))
+    if scale > 1e100:
+        i, j = map(int, np.argwhere(np.abs(A) == scale)[0])
+        raise ValueError(f"{name}: entry ({i},{j}) = {A[i, j]:.5g} is out of range: entries "
+                         f"must have magnitude at most 1e100")
+    D = np.abs(A - A.T)
+    asym = float(D.max())
+    notes = []
+    conv = 0.0 if exact_floats else la.up(la.U * la.frobenius_bound(A))
+    if asym > rtol * scale:
+        i, j = map(int, np.unravel_index(np.argmax(np.triu(D, 1)), D.shape))
+        raise ValueError(
+            f"{name}: not symmetric: entry ({i},{j}) = {A[i, j]:.6g} but ({j},{i}) = "
+            f"{A[j, i]:.6g}, |difference| {asym:.3g} > tol * max|A| = {rtol * scale:.3g} "
+            f"(tol {rtol:.3g}, --tol)")
+    if asym > 0:
+        S = (A + A.T) / 2
+        A = np.triu(S) + np.triu(S, 1).T
+        conv = la.up(conv + la.U * la.frobenius_bound(A))
+        notes.append(f"{name}: symmetrized (max |A - A^T| = {asym:.3g}, within tol * max|A| = "
+                     f"{rtol * scale:.3g})")
+    return A, conv, notes
+
+
+def validate_matrix_rows(M, name):
+    """A matrix given as lists of rows or an mpmath matrix, as float64 (ValueError as in
+    :func:`verify.instances.validate_matrix`)."""
+    import numpy as np
+
+    from verify.instances import _rows_of, _to_mpf
+
+    rows = _rows_of(M, name)
+    n = len(rows)
+    if n == 0:
+        raise ValueError(f"{name}: empty matrix")
+    out = np.empty((n, n))
+    for i, row in enumerate(rows):
+        if len(row) != n:
+            raise ValueError(f"{name}: not square ({n} rows, row {i} has {len(row)} entries)")
+        for j, x in enumerate(row):
+            if isinstance(x, (list, tuple, np.ndarray)):
+                raise ValueError(f"{name}: expected a 2-D square matrix, entry ({i},{j}) is a sequence")
+            v, _ = _to_mpf(x, what=f"{name}[{i},{j}]")
+            out[i, j] = float(v)
+    return out
 
 
 def _n(x, digits=20):
@@ -328,11 +658,60 @@ def predict(st: Setting) -> dict:
     Keys: step_bound (largest eta allowed by S1 for W and P1 for Y), hypotheses (name,
     holds), T0_upper, T1_lower (None: infinite), nonempty_predicted, critical_noise (e*);
     with a perturbation also T0_upper_any / T1_lower_any (W-only bounds valid for every
-    symmetric E with ||E||_2 <= e). A bound whose hypotheses fail is None.
+    symmetric E with ||E||_2 <= e). A bound whose hypotheses fail is None. ``precision``
+    says what each number rests on.
+
+    Eigenvalues known only within an enclosure (a float64 eigendecomposition,
+    :mod:`verify.linalg`): every field is evaluated at the centre of the enclosures and at
+    both ends (every eigenvalue at its lower end, every one at its upper end, ||E||_2 at the
+    matching end); a field whose value is not the same at all three is None (a hypothesis
+    ``"holds": None``) and is named in ``undecided``. Each hypothesis is a condition on one
+    eigenvalue at a time that holds on an interval or a half-line, so the ends decide it for
+    every point of the enclosure; the integer bounds are decided at the three points.
     """
+    if not st.enclosed:
+        out = _predict_at(st, list(st.s), list(st.t), st.e)
+        out["precision"] = _predict_precision(st)
+        return out
+    with mpmath.workdps(st.dps):
+        srad = [mpmath.mpf(x) for x in (st.s_rad or [0.0] * st.n)]
+        trad = [mpmath.mpf(x) for x in (st.t_rad or [0.0] * st.n)]
+        erad = mpmath.mpf(st.e_rad)
+        slack = max(srad + trad + [erad])
+        corners = []
+        for sign in (0, -1, 1):
+            sv = sorted((max(x + sign * d, mpmath.mpf(0)) for x, d in zip(st.s, srad)), reverse=True)
+            tv = sorted((x + sign * d for x, d in zip(st.t, trad)), reverse=True)
+            ev = max(st.e + sign * erad, mpmath.mpf(0))
+            corners.append(_predict_at(st, sv, tv, ev, weyl_extra=3 * slack))
+    out, lo, hi = corners
+    undecided = []
+    for key in list(out):
+        if key in ("hypotheses", "eigenvalues_W", "eigenvalues_Y", "adjustments", "noise_norm"):
+            continue
+        if not (out[key] == lo[key] == hi[key]):
+            out[key] = None
+            undecided.append(key)
+    for h, hl, hh in zip(out["hypotheses"], lo["hypotheses"], hi["hypotheses"]):
+        if not (h["holds"] == hl["holds"] == hh["holds"]):
+            h["holds"] = None
+            undecided.append(f"hypothesis {h['name']}")
+    out["undecided"] = undecided
+    out["precision"] = _predict_precision(st)
+    return out
+
+
+def _predict_precision(st):
+    p = dict(st.precision)
+    p["bounds"] = (f"dps {st.dps} at the centre and both ends of every eigenvalue enclosure"
+                   if st.enclosed else f"dps {st.dps} from the eigenvalues above")
+    return p
+
+
+def _predict_at(st: Setting, s, t, e, weyl_extra=0) -> dict:
+    """:func:`predict` for the eigenvalues ``s``, ``t`` and noise size ``e`` given."""
     with mpmath.workdps(st.dps):
         N, a, h, r, eps, th = st.depth, st.alpha, st.eta, st.r, st.eps, st.theta
-        s, t, e = list(st.s), list(st.t), st.e
         aN = a**N
         # every bound from bounds/: S1's step bound for W, P1's for Y, S3 positivity
         s1_bound = monotone_step_bound(max(s[0], aN), N)
@@ -359,7 +738,8 @@ def predict(st: Setting) -> dict:
         else:
             p1 = p1_hypotheses(t, a, h, N)
             # eigenvalues of Y are computed: allow their rounding in the Weyl consistency
-            weyl_tol = mpmath.mpf(10) ** -(st.dps - 10) * max(abs(t[0]), abs(t[-1]), e, 1)
+            weyl_tol = (mpmath.mpf(10) ** -(st.dps - 10) * max(abs(t[0]), abs(t[-1]), e, 1)
+                        + weyl_extra)
             p4 = p4_hypotheses(t, s, r, e, eps, th, a, h, N, weyl_tol=weyl_tol)
             hyps += [("P1: eta <= 1/(N max(t_1, alpha^N)^A) and positivity", p1),
                      ("P4 (bounds from Y's eigenvalues)", p4)]
