@@ -496,7 +496,7 @@ def _no_work(monkeypatch):
     monkeypatch.setattr(explore, "simulate_reduced", boom)
 
 
-LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 1999)
+LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 19999)
 
 
 @pytest.mark.parametrize(
@@ -529,8 +529,8 @@ LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 1999)
         (["simulate", *PROBLEM, "--max-steps", "10.5"], "expected an integer, got '10.5'"),
         (["simulate", *PROBLEM, "--full-matrix", "--max-steps", "1e8"], "simulate --full-matrix: 100000000 steps"),
         (["simulate", *PROBLEM, "--max-steps", "1e7", "--max-seconds", "1"], "above the limit of 1 s"),
-        (["predict", *PROBLEM, "--spectrum", LONG_SPECTRUM], "setting up a 2000x2000 problem"),
-        (["predict", *PROBLEM, "--spectrum", "1," * 99 + "1", "--max-memory", "1"], "raise it with --max-memory"),
+        (["predict", *PROBLEM, "--spectrum", LONG_SPECTRUM], "setting up a 20000x20000 problem"),
+        (["predict", *PROBLEM, "--spectrum", "1," * 399 + "1", "--max-memory", "1"], "raise it with --max-memory"),
         (["predict", *PROBLEM, "--dps", "300"], "digits must be in 15..250"),
         (["predict", *PROBLEM, "--tol", "0.5"], "argument --tol: must be in [0, 1e-3]"),
         (["predict", *PROBLEM, "--tol", "1/0"], "argument --tol"),

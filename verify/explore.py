@@ -771,14 +771,20 @@ STATUSES = ("ok", "censored", "undecided", "diverged")
 
 @dataclass
 class _Observation:
-    """What one engine saw: ``hits[i]`` = (first step, ambiguous) of lane i's learned level
-    (None: t_i <= 0, no level), ``hits[n]`` that of the theta event of lane r+1;
-    ``divergence`` = (step, lane) of the first lane to leave |x| <= bound, or None;
-    ``final`` = the product P at the last step (None after a divergence)."""
+    """What one engine saw: ``hits[i]`` = (first step, ambiguous, first ambiguous step) of
+    lane i's learned level (None: t_i <= 0, no level), ``hits[n]`` that of the theta event of
+    lane r+1; ``divergence`` = (step, lane) of the first lane to leave |x| <= bound, or None;
+    ``limit_error``: ||P - W||_F at the last step (None after a divergence);
+    ``interval_error(ks, end)``: max over the steps ks of ||P(k) - W_r||_2;
+    ``iterates``: what precision the iterates have (one sentence); ``enclosure_lanes``:
+    lanes whose ambiguity comes from the enclosure of their eigenvalue."""
 
     hits: list
     divergence: tuple | None
-    final: object
+    limit_error: object
+    interval_error: object
+    iterates: str
+    enclosure_lanes: tuple = ()
 
 
 def _divergence_bound(st) -> float:
@@ -796,7 +802,91 @@ def _levels(st):
     return out
 
 
-def _observe_reduced(st, max_steps, bound, progress):
+# ------------------------------------------------------------------ norms in Q's basis
+
+
+class _Geometry:
+    """||Q diag(p) Q^T - W_r||_2 and ||Q diag(p) Q^T - W||_F for the eigenvalues p of a product
+    under R1, without forming the products: with Q = V (no noise) or a permutation of V
+    (Weyl-extremal noise) they are norms of diagonal matrices; otherwise the r x n block
+    H_r = Q^T V_r is formed once and each norm is that of ``diag(p) - H_r S_r H_r^T`` (float64:
+    LAPACK eigvalsh; mpmath: at dps)."""
+
+    def __init__(self, st):
+        self.st = st
+        n, r = st.n, st.r
+        self.f64 = st.linalg == "float64"
+        if st.relation in ("same", "perm"):
+            perm = st.perm if st.relation == "perm" else tuple(range(n))
+            self.sv = [st.s[perm[j]] for j in range(n)]
+            self.flag = [perm[j] < r for j in range(n)]
+            self.kind = "diagonal"
+            return
+        self.kind = "general"
+        if self.f64:
+            import numpy as np
+
+            s_f = np.array([float(x) for x in st.s])
+            H = st.Q.T @ st.V
+            Hr = H[:, :r]
+            self.Kr = (Hr * s_f[:r]) @ Hr.T
+            if st.W is not None:
+                self.K = st.Q.T @ (st.W @ st.Q)
+            else:
+                self.K = (H * s_f) @ H.T
+        else:
+            with mpmath.workdps(st.dps):
+                W_r = _best_rank(st)
+                self.Kr = st.Q.T * W_r * st.Q
+                self.K = st.Q.T * st.W * st.Q
+
+    def _vec(self, p):
+        if self.f64:
+            import numpy as np
+
+            return np.array([float(x) for x in p])
+        return list(p)
+
+    def interval(self, p):
+        st = self.st
+        if self.kind == "diagonal":
+            if self.f64:
+                import numpy as np
+
+                pv = self._vec(p)
+                sv = np.array([float(x) if f else 0.0 for x, f in zip(self.sv, self.flag)])
+                return mpmath.mpf(float(np.max(np.abs(pv - sv))))
+            with mpmath.workdps(st.dps):
+                return max(abs(x - (s if f else 0)) for x, s, f in zip(p, self.sv, self.flag))
+        if self.f64:
+            import numpy as np
+
+            M = np.diag(self._vec(p)) - self.Kr
+            w = np.linalg.eigvalsh(M)
+            return mpmath.mpf(float(max(abs(w[0]), abs(w[-1]))))
+        with mpmath.workdps(st.dps):
+            return spectral_norm(mpmath.diag(list(p)) - self.Kr, dps=st.dps)
+
+    def limit(self, p):
+        st = self.st
+        if self.kind == "diagonal":
+            if self.f64:
+                import numpy as np
+
+                return mpmath.mpf(float(np.sqrt(np.sum((self._vec(p) - np.array(
+                    [float(x) for x in self.sv])) ** 2))))
+            with mpmath.workdps(st.dps):
+                return mpmath.sqrt(mpmath.fsum((x - s) ** 2 for x, s in zip(p, self.sv)))
+        if self.f64:
+            import numpy as np
+
+            M = np.diag(self._vec(p)) - self.K
+            return mpmath.mpf(float(np.sqrt(np.sum(M * M))))
+        with mpmath.workdps(st.dps):
+            return mpmath.mnorm(mpmath.diag(list(p)) - self.K, "f")
+
+
+def _observe_reduced(st, max_steps, bound, progress, geo):
     levels = _levels(st)
     events = [Event(lane, level, strict=strict) for _, lane, level, strict in levels]
     total = st.n * max_steps
@@ -813,68 +903,316 @@ def _observe_reduced(st, max_steps, bound, progress):
         hits[slot] = (h.step, h.ambiguous, h.first_ambiguous)
     div = min(((lane.divergence_step, i) for i, lane in enumerate(run.lanes) if lane.diverged),
               default=None)
-    final = None if div else _product(st, [lane.x for lane in run.lanes])
-    return _Observation(hits, div, final)
+    with mpmath.workdps(st.dps):
+        final = None if div else geo.limit([lane.x ** st.depth for lane in run.lanes])
+
+    def interval_error(ks, end):
+        cp = simulate_reduced(st.t, depth=st.depth, alpha=st.raw.get("alpha", st.alpha),
+                              eta=st.raw.get("eta", st.eta), dps=st.dps, max_steps=end,
+                              checkpoints=ks, stop_when_settled=False)
+        with mpmath.workdps(st.dps):
+            vals = [geo.interval([x ** st.depth for x in cp.checkpoints[k]])
+                    for k in ks if k in cp.checkpoints]
+        return max(vals) if vals else None
+
+    where = (", at the centres of the eigenvalue enclosures (their radius is not propagated "
+             "into the iterates)" if st.enclosed else "")
+    return _Observation(hits, div, final, interval_error, f"dps {st.dps}{where}")
 
 
-def _observe_full(st, max_steps, bound, progress):
+def _provisional_ks(st, hits_learned, theta_hit, max_steps, samples):
+    """The sample steps of [T0, min(T1, K)] from the hits of lanes 1..r+1 (None when T0 or
+    the interval is not decided from them)."""
+    if any(h is None or h[0] is None or h[1] for h in hits_learned):
+        return None
+    T0 = max(h[0] for h in hits_learned)
+    if theta_hit is None or theta_hit[1]:
+        return None
+    end = max_steps if theta_hit[0] is None else min(theta_hit[0] - 1, max_steps)
+    if end < T0:
+        return None
+    return sorted({T0 + (end - T0) * j // max(samples - 1, 1) for j in range(samples)})
+
+
+def _observe_fast(st, max_steps, bound, progress, geo, samples):
+    """All lanes at once in float64 (verify/fastlanes.py); a lane whose comparison is
+    ambiguous is run again by the gmpy2 engine at dps when its eigenvalue is known at dps
+    (no enclosure radius), and stays ambiguous (undecided) otherwise. A pilot run of lanes
+    1..r+1 fixes the sample steps of [T0, T1], so one pass of all lanes also gives them."""
+    import numpy as np
+
+    from verify.fastlanes import run_lanes
+
+    n, N = st.n, st.depth
+    levels = _levels(st)
+    alpha_f, eta_f = float(st.alpha), float(st.eta)
+    t_f = np.array([float(x) for x in st.t])
+    rad = np.array(st.t_rad if st.t_rad is not None else [0.0] * n, dtype=float)
+    lane_rad = rad + 2 * np.abs(t_f) * 2.0**-53  # the rounding of t_i to float64
+    a_x = _exact(st.raw.get("alpha", st.alpha))
+
+    def fast_events(lanes):
+        pos = {lane: j for j, lane in enumerate(lanes)}
+        evs, slots, exact0 = [], [], {}
+        for slot, lane, level, strict in levels:
+            if lane not in pos:
+                continue
+            d = to_mpf(level, name="level")
+            d_f = float(d)
+            d_rad = abs(float(d - mpmath.mpf(d_f))) + 2.0**-60 * abs(d_f)
+            if slot < n:
+                d_rad += (1 - float(st.eps)) * rad[lane]  # the level (1 - eps) t_i moves with t_i
+            d_x = _exact(level)
+            if a_x is not None and d_x is not None:
+                p = a_x ** N
+                exact0[len(evs)] = (p > d_x) if strict else (p >= d_x)
+            evs.append((pos[lane], d_f, d_rad, strict))
+            slots.append(slot)
+        return evs, slots, exact0
+
+    def run(lanes, checkpoints, prog):
+        evs, slots, exact0 = fast_events(lanes)
+        res = run_lanes(t_f[lanes], lane_rad[lanes], depth=N, alpha=alpha_f, eta=eta_f,
+                        events=evs, max_steps=max_steps, checkpoints=checkpoints,
+                        divergence_bound=bound, exact0=exact0, progress=prog)
+        return res, slots
+
+    escalated: dict[int, object] = {}
+
+    def exact_lane(i):
+        """Lane i at dps (the gmpy2 engine): its events' hits and divergence."""
+        if i not in escalated:
+            lv = [(slot, level, strict) for slot, lane, level, strict in levels if lane == i]
+            r1 = simulate_reduced([st.t[i]], depth=N, alpha=st.raw.get("alpha", st.alpha),
+                                  eta=st.raw.get("eta", st.eta), dps=st.dps,
+                                  events=[Event(0, level, strict=strict) for _, level, strict in lv],
+                                  max_steps=max_steps, stop_when_settled=False,
+                                  divergence_bound=bound, progress=lambda *a: None)
+            escalated[i] = ({slot: (h.step, h.ambiguous, h.first_ambiguous)
+                             for (slot, _, _), h in zip(lv, r1.hits)},
+                            r1.lanes[0].divergence_step if r1.lanes[0].diverged else None)
+        return escalated[i]
+
+    def settle(res, slots, lanes):
+        """hits by slot and divergence by lane, ambiguous lanes escalated where possible."""
+        hits, div, encl = {}, {}, set()
+        for slot, h in zip(slots, res.hits):
+            hits[slot] = h
+        for j, lane in enumerate(lanes):
+            if res.diverged[j] >= 0:
+                div[lane] = int(res.diverged[j])
+        amb_lanes = sorted({levels_lane[slot] for slot, h in hits.items() if h[1]})
+        for i in amb_lanes:
+            if rad[i] > 0:
+                encl.add(i)
+                continue
+            h_ex, d_ex = exact_lane(i)
+            hits.update(h_ex)
+            div.pop(i, None)
+            if d_ex is not None:
+                div[i] = d_ex
+        return hits, div, encl
+
+    levels_lane = {slot: lane for slot, lane, _, _ in levels}
+    r = st.r
+    pilot_lanes = list(range(min(r + 1, n)))
+    pres, pslots = run(pilot_lanes, (), None)
+    phits, pdiv, _ = settle(pres, pslots, pilot_lanes)
+    learned = [phits.get(i) for i in range(r)]
+    ks = None if pdiv else _provisional_ks(st, learned, phits.get(n), max_steps, samples)
+    res, slots = run(list(range(n)), ks or (),
+                     None if progress is None else (lambda k, tot: progress(k, tot, "simulate")))
+    mhits, mdiv, encl = settle(res, slots, list(range(n)))
+    hits = [None] * (n + 1)
+    for slot, h in mhits.items():
+        hits[slot] = h
+    div = min(((k, i) for i, k in mdiv.items()), default=None)
+    final = None if div else geo.limit(res.x ** N)
+
+    def interval_error(ks2, end):
+        if ks is not None and list(ks2) == list(ks) and all(k in res.checkpoints for k in ks2):
+            cps = res.checkpoints
+        else:  # the sample steps moved (not expected): a second pass up to `end`
+            res2 = run_lanes(t_f, lane_rad, depth=N, alpha=alpha_f, eta=eta_f, events=(),
+                             max_steps=end, checkpoints=ks2, divergence_bound=bound)
+            cps = res2.checkpoints
+        vals = [geo.interval(cps[k][0] ** N) for k in ks2 if k in cps
+                and not np.isnan(cps[k][0]).any()]
+        return max(vals) if vals else None
+
+    esc = sorted(i for i in escalated)
+    what = "float64 (first-order rounding margins and the enclosure radii, all eigenvalues at once)"
+    if esc:
+        what += (f"; lane(s) {', '.join(str(i + 1) for i in esc[:10])}"
+                 f"{' ...' if len(esc) > 10 else ''} re-run at dps {st.dps} (a comparison "
+                 f"inside the float64 margin)")
+    return _Observation(hits, div, final, interval_error, what, tuple(sorted(encl)))
+
+
+def _observe_full(st, max_steps, bound, progress, samples_total=None):
     """The N-factor iteration, read off in Y's eigenbasis at every step: lane i's x_i^N is
-    q_i^T P(k) q_i (exactly, under R1). A level within 10^-(dps-10) of it is ambiguous;
+    q_i^T P(k) q_i (exactly, under R1). A level within the margin of it is ambiguous (mpmath:
+    10^-(dps-10) relative; float64: a first-order bound growing with the step, n and N);
     lane i diverges when |q_i^T P q_i| > bound^N (|x_i| > bound, the reduced engine's test);
-    step 0 is decided exactly from the inputs, as in the reduced engine."""
+    step 0 is decided exactly from the inputs, as in the reduced engine. Streamed: only the
+    factors and their partial products are held (O(N n^2)); the error norms are computed as
+    the run goes."""
     from verify.fullgd import simulate_full
 
     n, N = st.n, st.depth
+    f64 = st.linalg == "float64"
     levels = _levels(st)
     with mpmath.workdps(st.dps):
         boundN = mpmath.mpf(bound) ** N
         scale = max([abs(x) for x in st.t] + [st.alpha ** N])
         tol = mpmath.mpf(10) ** -(st.dps - 10)
-        q = [[st.Q[j, i] for j in range(n)] for i in range(n)]
         lv = [(slot, lane, to_mpf(level, name="level"), _exact(level), strict)
               for slot, lane, level, strict in levels]
     a_x = _exact(st.raw.get("alpha", st.alpha))
-    hits = [None] * (n + 1)
-    state = {slot: [None, False, None] for slot, *_ in lv}  # first step, ambiguous, first ambiguous step
+    if f64:
+        import numpy as np
+
+        Qf = np.asarray(st.Q, dtype=float)
+        Y = _y_matrix_f64(st)
+        W = _w_matrix_f64(st)
+        lvf = [(slot, lane, float(d), d_x, strict) for slot, lane, d, d_x, strict in lv]
+        boundNf, scalef = float(boundN), float(scale)
+        t_rad = np.array(st.t_rad or [0.0] * n)
+        U53 = 2.0**-53
+    else:
+        q = [[st.Q[j, i] for j in range(n)] for i in range(n)]
+        Y, W = st.Y, st.W
+    state = {slot: [None, False, None] for slot, *_ in lv}  # first step, ambiguous, first ambiguous
     div = []
-    every = max(1, max_steps // 400)
+    final = {}
+    total = max_steps + (samples_total or 0)
+    every = max(1, total // 400)
+
+    def read_off(k, P):
+        if f64:
+            return (Qf * (P @ Qf)).sum(axis=0)
+        with mpmath.workdps(st.dps):
+            return [mpmath.fdot(q[i], [mpmath.fdot(row, q[i]) for row in P]) for i in range(n)]
 
     def monitor(k, P):
-        with mpmath.workdps(st.dps):
-            u = [mpmath.fdot(q[i], [mpmath.fdot(row, q[i]) for row in P]) for i in range(n)]
-            for slot, lane, d, d_x, strict in lv:
-                rec = state[slot]
-                if rec[0] is not None:
-                    continue
-                if k == 0 and a_x is not None and d_x is not None:
-                    p = a_x ** N
-                    if (p > d_x) if strict else (p >= d_x):
-                        rec[0] = 0
-                    continue
-                gap = u[lane] - d
-                if abs(gap) <= tol * max(abs(d), scale):
-                    if not rec[1]:
-                        rec[2] = k
-                    rec[1] = True
-                elif gap > 0:
-                    rec[0] = k
+        u = read_off(k, P)
+        if f64:
+            # first-order margin of the float64 iteration: each step rounds the N products
+            # (~N n u relative) and the rounding accumulates along slowly contracting lanes
+            marg = 64 * N * n * U53 * (k + 1)
+        for slot, lane, d, d_x, strict in (lvf if f64 else lv):
+            rec = state[slot]
+            if rec[0] is not None:
+                continue
+            if k == 0 and a_x is not None and d_x is not None:
+                p = a_x ** N
+                if (p > d_x) if strict else (p >= d_x):
+                    rec[0] = 0
+                continue
+            gap = u[lane] - d
+            if f64:
+                amb = abs(gap) <= marg * max(abs(d), scalef) + (t_rad[lane] if slot < n else 0.0)
+            else:
+                with mpmath.workdps(st.dps):
+                    amb = abs(gap) <= tol * max(abs(d), scale)
+            if amb:
+                if not rec[1]:
+                    rec[2] = k
+                rec[1] = True
+            elif gap > 0:
+                rec[0] = k
+        if f64:
+            bad = [int(i) for i in np.nonzero(~np.isfinite(u) | (np.abs(u) > boundNf))[0]]
+        else:
             bad = [i for i in range(n) if abs(u[i]) > boundN]
         if progress is not None and (k % every == 0 or k == max_steps):
-            progress(k, max_steps, "simulate")
+            progress(k, total, "simulate")
+        if k == max_steps and not bad:
+            final["P"] = _frobenius_error(P, W, st, f64)
         if bad:
             div.append((k, bad[0]))
             return True
         return False
 
-    run = simulate_full(st.Y, depth=N, eta=st.eta, alpha=st.alpha, steps=max_steps,
-                        checkpoints=[max_steps], dps=st.dps, monitor=monitor,
-                        divergence_bound=None)
+    run = simulate_full(Y, depth=N, eta=st.eta, alpha=st.alpha, steps=max_steps,
+                        checkpoints=(), dps=st.dps, monitor=monitor, divergence_bound=None,
+                        arithmetic="float64" if f64 else "mpmath")
+    hits = [None] * (n + 1)
     for slot, rec in state.items():
         hits[slot] = tuple(rec)
     if not div and run.diverged:  # an entry became non-finite first (not expected)
         div.append((run.diverged_step, 0))
-    final = None if div else run.products[max_steps]
-    return _Observation(hits, div[0] if div else None, final)
+    limit = None if div else final.get("P")
+
+    def interval_error(ks, end):
+        W_r = _w_rank_matrix(st, f64)
+        want = set(ks)
+        worst = []
+
+        def mon2(k, P):
+            if k in want:
+                worst.append(_spectral_error(P, W_r, st, f64))
+            if progress is not None and (k % every == 0 or k == end):
+                progress(min(max_steps + k, total), total, "simulate")
+            return False
+
+        simulate_full(Y, depth=N, eta=st.eta, alpha=st.alpha, steps=end, checkpoints=(),
+                      dps=st.dps, monitor=mon2, divergence_bound=None,
+                      arithmetic="float64" if f64 else "mpmath")
+        return max(worst) if worst else None
+
+    what = (f"dps {st.dps}" if not f64 else
+            "float64 (a first-order margin 64 N n u (k+1) relative)")
+    return _Observation(hits, div[0] if div else None, limit, interval_error, what)
+
+
+def _y_matrix_f64(st):
+    import numpy as np
+
+    from verify.linalg import sym_product
+
+    if st.Y is not None:
+        return np.asarray(st.Y, dtype=float)
+    return sym_product(np.asarray(st.Q, dtype=float), np.array([float(x) for x in st.t]))[0]
+
+
+def _w_matrix_f64(st):
+    import numpy as np
+
+    from verify.linalg import sym_product
+
+    if st.W is not None:
+        return np.asarray(st.W, dtype=float)
+    return sym_product(np.asarray(st.V, dtype=float), np.array([float(x) for x in st.s]))[0]
+
+
+def _w_rank_matrix(st, f64):
+    if not f64:
+        return _best_rank(st)
+    import numpy as np
+
+    from verify.linalg import sym_product
+
+    V = np.asarray(st.V, dtype=float)
+    return sym_product(V[:, :st.r], np.array([float(x) for x in st.s[:st.r]]))[0]
+
+
+def _frobenius_error(P, W, st, f64):
+    if f64:
+        import numpy as np
+
+        return mpmath.mpf(float(np.sqrt(np.sum((P - W) ** 2))))
+    with mpmath.workdps(st.dps):
+        return mpmath.mnorm(mpmath.matrix(P) - W, "f")
+
+
+def _spectral_error(P, W_r, st, f64):
+    if f64:
+        import numpy as np
+
+        w = np.linalg.eigvalsh(P - W_r)
+        return mpmath.mpf(float(max(abs(w[0]), abs(w[-1]))))
+    return spectral_norm(mpmath.matrix(P) - W_r, dps=st.dps)
 
 
 def _fmt_level(x):
@@ -914,11 +1252,19 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"max steps must be a positive integer, got {max_steps!r}")
     N, r, n = st.depth, st.r, st.n
-    check_cost(n, depth=N, dps=st.dps, setup=False, max_steps=max_steps, full_matrix=full_matrix,
-               samples=samples, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
     bound = _divergence_bound(st)
+    fast = _use_fast_lanes(st, bound) if not full_matrix else False
+    check_cost(n, depth=N, dps=st.dps, setup=False, max_steps=max_steps, full_matrix=full_matrix,
+               samples=samples, max_seconds=max_seconds, max_memory_mb=max_memory_mb,
+               linalg=st.linalg, fast_lanes=fast)
+    geo = None if full_matrix else _Geometry(st)
     with mpmath.workdps(st.dps):
-        obs = (_observe_full if full_matrix else _observe_reduced)(st, max_steps, bound, progress)
+        if full_matrix:
+            obs = _observe_full(st, max_steps, bound, progress, samples_total=max_steps)
+        elif fast:
+            obs = _observe_fast(st, max_steps, bound, progress, geo, samples)
+        else:
+            obs = _observe_reduced(st, max_steps, bound, progress, geo)
         div = obs.divergence
         K = div[0] if div else max_steps
 
@@ -987,7 +1333,8 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
                       f"defined")
         elif undecided:
             status = "undecided"
-            reason = _undecided_reason(st, undecided, theta_state[0] == "undecided")
+            reason = _undecided_reason(st, undecided, theta_state[0] == "undecided",
+                                       obs.enclosure_lanes)
         elif censored:
             status = "censored"
             reason = (f"not reached within {K} steps: {', '.join(censored)}; raise --max-steps "
@@ -1004,11 +1351,15 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
         if isinstance(T0, int) and nonempty and isinstance(T1, (int, str)):
             end = min(T1 if isinstance(T1, int) else K, K)  # T1 ">= K": [T0, K] is inside
             ks = sorted({T0 + (end - T0) * j // max(samples - 1, 1) for j in range(samples)})
-            mats = _sample_products(st, ks, end, full_matrix)
-            W_r = _best_rank(st)
-            err_in = max(spectral_norm(P - W_r, dps=st.dps) for P in mats) if mats else None
-        limit_err = mpmath.mnorm(obs.final - st.W, "f") if obs.final is not None else None
-        Yp = _product(st, [mpmath.root(max(v, 0), N) for v in st.t])
+            err_in = obs.interval_error(ks, end)
+        limit_err = obs.limit_error
+        geo = geo or _Geometry(st)
+        yplus_err = geo.limit([max(v, 0) for v in st.t])
+        fmt = _n if st.linalg == "mpmath" else _n15
+        norms = (f"dps {st.dps}" if st.linalg == "mpmath" else
+                 "float64 (LAPACK; about 1e-13 relative, not enclosed)")
+        precision = {"eigenvalues_Y": st.precision.get("eigenvalues_Y"),
+                     "iterates": obs.iterates, "norms": norms}
         return {
             "status": status, "reason": reason,
             "T0": T0, "T1": T1, "nonempty": nonempty, "hitting_times": hitting,
@@ -1016,10 +1367,11 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
             "diverged": div is not None,
             "divergence_step": div[0] if div else None,
             "divergence_lane": div[1] + 1 if div else None,
-            "error_in_interval": _n(err_in), "limit_error": _n(limit_err),
-            "limit_error_of_Y_plus": _n(mpmath.mnorm(Yp - st.W, "f")),
+            "error_in_interval": fmt(err_in), "limit_error": fmt(limit_err),
+            "limit_error_of_Y_plus": fmt(yplus_err),
             "adjustments": list(st.adjustments),
             "engine": "full-matrix" if full_matrix else "reduced",
+            "precision": precision,
         }
 
 
@@ -1027,11 +1379,18 @@ def _tie(st):
     """A sentence naming the tie theta = t_{r+1} (exact, or to the working precision), or None."""
     r = st.r
     tie = None
+    rad = (st.t_rad or [0.0] * st.n)[r]
     if st.theta_exact is not None and st.t_exact is not None:
         if st.theta_exact == st.t_exact[r]:
             tie = "exactly"
     elif abs(st.theta - st.t[r]) <= mpmath.mpf(10) ** -(st.dps - 10) * max(abs(st.t[r]), st.theta):
         tie = "to the working precision"
+    elif rad and abs(st.theta - st.t[r]) <= rad:
+        name = "s" if st.noise == "none" else "t"
+        return (f"theta = {_fmt_level(st.theta)} lies within the enclosure of {name}_{r + 1} = "
+                f"{_fmt_level(st.t[r])} (float64 eigendecomposition, radius {rad:.2g}): whether "
+                f"x_{r + 1}^N ever exceeds theta is not decided at this precision; give --theta "
+                f"away from {name}_{r + 1} (or --linalg mpmath for small n)")
     if not tie:
         return None
     name = "s" if st.noise == "none" else "t"
@@ -1041,26 +1400,28 @@ def _tie(st):
             f"not decided at any precision; give --theta away from {name}_{r + 1}")
 
 
-def _undecided_reason(st, undecided, theta_undecided):
+def _undecided_reason(st, undecided, theta_undecided, enclosure_lanes=()):
     tie = _tie(st) if theta_undecided else None
     if tie:
         return tie
+    if enclosure_lanes:
+        lanes = ", ".join(f"t_{i + 1}" for i in enclosure_lanes[:5])
+        rad = max(st.t_rad[i] for i in enclosure_lanes)
+        return (f"within the enclosure of Y's eigenvalues ({lanes}: float64 eigendecomposition, "
+                f"radius up to {rad:.2g}): {', '.join(undecided)}; the eigenvalues are known "
+                f"at dps only with --linalg mpmath (small n)")
     return (f"within the rounding margin at dps {st.dps}: {', '.join(undecided)}; raise --dps")
 
 
-def _sample_products(st, ks, end, full_matrix):
-    """P(k) at the steps ``ks`` (a second, shorter run of the same engine)."""
-    if full_matrix:
-        from verify.fullgd import simulate_full
+def _n15(x):
+    return None if x is None else mpmath.nstr(x, 15)
 
-        run = simulate_full(st.Y, depth=st.depth, eta=st.eta, alpha=st.alpha, steps=end,
-                            checkpoints=ks,
-                            dps=st.dps, divergence_bound=None)
-        return [run.products[k] for k in ks if k in run.products]
-    cp = simulate_reduced(st.t, depth=st.depth, alpha=st.raw.get("alpha", st.alpha),
-                          eta=st.raw.get("eta", st.eta), dps=st.dps, max_steps=end,
-                          checkpoints=ks, stop_when_settled=False)
-    return [_product(st, cp.checkpoints[k]) for k in ks if k in cp.checkpoints]
+
+def _use_fast_lanes(st, bound):
+    """The float64 lanes for a float64-mode setting whose run float64 can hold."""
+    from verify.fastlanes import applicable
+
+    return st.linalg == "float64" and applicable(st.depth, float(st.alpha), bound)
 
 
 def _product(st, xs):
