@@ -683,12 +683,13 @@ def predict(st: Setting) -> dict:
             sv = sorted((max(x + sign * d, mpmath.mpf(0)) for x, d in zip(st.s, srad)), reverse=True)
             tv = sorted((x + sign * d for x, d in zip(st.t, trad)), reverse=True)
             ev = max(st.e + sign * erad, mpmath.mpf(0))
-            corners.append(_predict_at(st, sv, tv, ev, weyl_extra=3 * slack))
+            corners.append(_predict_at(st, sv, tv, ev, weyl_extra=3 * slack,
+                                       critical=sign == 0))
     out, lo, hi = corners
     undecided = []
     for key in list(out):
-        if key in ("hypotheses", "eigenvalues_W", "eigenvalues_Y", "adjustments", "noise_norm"):
-            continue
+        if not isinstance(out[key], (bool, int)) and out[key] is not None:
+            continue  # numbers as text (step bounds, e, e*): the centre's, see precision
         if not (out[key] == lo[key] == hi[key]):
             out[key] = None
             undecided.append(key)
@@ -703,12 +704,17 @@ def predict(st: Setting) -> dict:
 
 def _predict_precision(st):
     p = dict(st.precision)
-    p["bounds"] = (f"dps {st.dps} at the centre and both ends of every eigenvalue enclosure"
-                   if st.enclosed else f"dps {st.dps} from the eigenvalues above")
+    p["bounds"] = (f"dps {st.dps}; the integer bounds, nonempty and the hypotheses decided at "
+                   f"the centre and both ends of every eigenvalue enclosure, the step bounds "
+                   f"and e* given at the centre" if st.enclosed
+                   else f"dps {st.dps} from the eigenvalues above")
+    if st.enclosed and any(st.s_rad or ()):
+        p["critical_noise"] = (f"bisection to 1e-12 s_r at dps {st.dps}, at the centre of the "
+                               f"enclosures of W's eigenvalues")
     return p
 
 
-def _predict_at(st: Setting, s, t, e, weyl_extra=0) -> dict:
+def _predict_at(st: Setting, s, t, e, weyl_extra=0, critical=True) -> dict:
     """:func:`predict` for the eigenvalues ``s``, ``t`` and noise size ``e`` given."""
     with mpmath.workdps(st.dps):
         N, a, h, r, eps, th = st.depth, st.alpha, st.eta, st.r, st.eps, st.theta
@@ -754,7 +760,7 @@ def _predict_at(st: Setting, s, t, e, weyl_extra=0) -> dict:
         out["hypotheses"] = [{"name": k, "holds": bool(v)} for k, v in hyps]
         if out["T1_lower"] is None and out["T0_upper"] is not None:
             out["T1_lower_infinite"] = True
-        estar = critical_noise(s, r, eps, th, a, h, N) if l1_ok else None
+        estar = critical_noise(s, r, eps, th, a, h, N) if l1_ok and critical else None
         out["critical_noise"] = _n(estar)
         out["eigenvalues_W"] = [_n(v, 12) for v in s]
         out["eigenvalues_Y"] = [_n(v, 12) for v in t]
@@ -829,7 +835,7 @@ class _Geometry:
             s_f = np.array([float(x) for x in st.s])
             H = st.Q.T @ st.V
             Hr = H[:, :r]
-            self.Kr = (Hr * s_f[:r]) @ Hr.T
+            self.Z = Hr * np.sqrt(np.maximum(s_f[:r], 0.0))  # Q^T W_r Q = Z Z^T
             if st.W is not None:
                 self.K = st.Q.T @ (st.W @ st.Q)
             else:
@@ -859,11 +865,9 @@ class _Geometry:
             with mpmath.workdps(st.dps):
                 return max(abs(x - (s if f else 0)) for x, s, f in zip(p, self.sv, self.flag))
         if self.f64:
-            import numpy as np
+            from verify.linalg import diag_minus_lowrank_norm
 
-            M = np.diag(self._vec(p)) - self.Kr
-            w = np.linalg.eigvalsh(M)
-            return mpmath.mpf(float(max(abs(w[0]), abs(w[-1]))))
+            return mpmath.mpf(diag_minus_lowrank_norm(self._vec(p), self.Z))
         with mpmath.workdps(st.dps):
             return spectral_norm(mpmath.diag(list(p)) - self.Kr, dps=st.dps)
 
@@ -970,11 +974,12 @@ def _observe_fast(st, max_steps, bound, progress, geo, samples):
             slots.append(slot)
         return evs, slots, exact0
 
-    def run(lanes, checkpoints, prog):
+    def run(lanes, checkpoints, prog, pilot=False):
         evs, slots, exact0 = fast_events(lanes)
         res = run_lanes(t_f[lanes], lane_rad[lanes], depth=N, alpha=alpha_f, eta=eta_f,
                         events=evs, max_steps=max_steps, checkpoints=checkpoints,
-                        divergence_bound=bound, exact0=exact0, progress=prog)
+                        divergence_bound=bound, exact0=exact0, progress=prog,
+                        stop_when_decided=pilot)
         return res, slots
 
     escalated: dict[int, object] = {}
@@ -1016,7 +1021,7 @@ def _observe_fast(st, max_steps, bound, progress, geo, samples):
     levels_lane = {slot: lane for slot, lane, _, _ in levels}
     r = st.r
     pilot_lanes = list(range(min(r + 1, n)))
-    pres, pslots = run(pilot_lanes, (), None)
+    pres, pslots = run(pilot_lanes, (), None, pilot=True)
     phits, pdiv, _ = settle(pres, pslots, pilot_lanes)
     learned = [phits.get(i) for i in range(r)]
     ks = None if pdiv else _provisional_ks(st, learned, phits.get(n), max_steps, samples)
@@ -1333,12 +1338,13 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
                       f"defined")
         elif undecided:
             status = "undecided"
+            undecided = _few(undecided)
             reason = _undecided_reason(st, undecided, theta_state[0] == "undecided",
                                        obs.enclosure_lanes)
         elif censored:
             status = "censored"
-            reason = (f"not reached within {K} steps: {', '.join(censored)}; raise --max-steps "
-                      f"to see further")
+            reason = (f"not reached within {K} steps: {', '.join(_few(censored))}; raise "
+                      f"--max-steps to see further")
         else:
             status, reason = "ok", None
         tie = _tie(st) if theta_state[0] != "hit" else None
@@ -1411,6 +1417,17 @@ def _undecided_reason(st, undecided, theta_undecided, enclosure_lanes=()):
                 f"radius up to {rad:.2g}): {', '.join(undecided)}; the eigenvalues are known "
                 f"at dps only with --linalg mpmath (small n)")
     return (f"within the rounding margin at dps {st.dps}: {', '.join(undecided)}; raise --dps")
+
+
+def _few(items, k=6):
+    """At most k items named, then how many more (the T1 item, last, always named)."""
+    items = list(items)
+    if len(items) <= k:
+        return items
+    last = items[-1] if items[-1].startswith("T1") else None
+    head = [x for x in items if x is not last][:k - (1 if last else 0)]
+    more = len(items) - len(head) - (1 if last else 0)
+    return head + [f"... {more} more"] + ([last] if last else [])
 
 
 def _n15(x):

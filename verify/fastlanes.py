@@ -73,12 +73,14 @@ class LanesRun:
 
 def run_lanes(t, t_rad, *, depth: int, alpha: float, eta: float, events=(), max_steps: int,
               checkpoints=(), divergence_bound: float, exact0=None, progress=None,
-              block: int = 64) -> LanesRun:
+              block: int = 256, stop_when_decided: bool = False) -> LanesRun:
     """Run every lane to ``max_steps`` (or divergence); ``events``: (lane, level, level radius,
     strict); ``exact0``: event position -> whether it holds at step 0 (decided exactly by the
     caller from the inputs), else the margin test decides step 0 too; ``progress(k, total)``
     every few thousand steps. The steps are taken in blocks of ``block`` (the tests of a block
-    run as array operations on its history); the results do not depend on the block size."""
+    run as array operations on its history); the results do not depend on the block size.
+    ``stop_when_decided``: a lane with no open event ends at the end of the block (its later
+    values are not wanted; ``steps`` says where it stopped)."""
     t = np.asarray(t, dtype=float)
     t_rad = np.asarray(t_rad, dtype=float)
     n = t.size
@@ -127,29 +129,48 @@ def run_lanes(t, t_rad, *, depth: int, alpha: float, eta: float, events=(), max_
         adf_prev = np.zeros(n)
         S_prev = np.full(n, np.nan)
         k0 = 0
+        lane_open = np.zeros(n, dtype=bool)
         while active.size and k0 <= max_steps:
             B = min(block, max_steps - k0 + 1)
             a = active.size
+            # lanes with an open event first (they carry the error estimate), then the free
+            # ones (no comparison left: only their values, divergence and stationarity)
+            if m:
+                lane_open[:] = False
+                lane_open[ev_lane[ev_open]] = True
+                watched = lane_open[active]
+            else:
+                watched = np.zeros(a, dtype=bool)
+            order = np.argsort(~watched, kind="stable")
+            if not np.array_equal(order, np.arange(a)):
+                active, x, S = active[order], x[order], S[order]
+                ta, tabs, trad = ta[order], tabs[order], trad[order]
+                adf_prev, S_prev = adf_prev[order], S_prev[order]
+            w = int(watched.sum())
+            pos_of = np.full(n, -1, dtype=np.int64)
+            pos_of[active] = np.arange(a)
             X = np.empty((B, a))
             XN = np.empty((B, a))
             DL = np.empty((B, a))
-            SS = np.empty((B, a))
-            xa, Sa = x, S
+            SS = np.empty((B, w))
+            xa, Sa = x, S[:w].copy()
+            tw, tabw, trw = ta[:w], tabs[:w], trad[:w]
             for j in range(B):
-                ax = np.abs(xa)
                 xm = pw(xa)
                 xN = xm * xa
                 dlt = eta * xm * (ta - xN)
-                adf = np.abs(dlt)
-                axm = np.abs(xm)
-                Sa = Sa + (ax + axm * (ck * (tabs + np.abs(xN)) + trad)) / adf
+                if w:
+                    Sa = Sa + (np.abs(xa[:w]) + np.abs(xm[:w]) * (
+                        ck * (tabw + np.abs(xN[:w])) + trw)) / np.abs(dlt[:w])
+                    SS[j] = Sa
                 X[j] = xa
                 XN[j] = xN
-                DL[j] = adf
-                SS[j] = Sa
+                DL[j] = dlt
                 xa = xa + dlt
+            DL = np.abs(DL)
             AX = np.abs(X)
-            ERR = np.fmax(4.0 * u * (DL * SS), u * AX)
+            ERR = np.full((B, a), np.nan)
+            ERR[:, :w] = np.fmax(4.0 * u * (DL[:, :w] * SS), u * AX[:, :w])
             # the row where each lane ends: diverged, stationary, or the step cap
             bad = ~np.isfinite(AX) | (AX > bound)
             still = (DL == 0) & ~bad
@@ -161,7 +182,7 @@ def run_lanes(t, t_rad, *, depth: int, alpha: float, eta: float, events=(), max_
             end = np.minimum(end, cap if cap < B else B)
             # an increment of 0 (or outside the float range): the engine's formula with the S
             # and |delta| of the step before
-            zs = np.nonzero((end == first_still) & (end < B))[0]
+            zs = np.nonzero((end == first_still) & (end < B) & (np.arange(a) < w))[0]
             if zs.size:
                 r = end[zs]
                 prevS = np.where(r > 0, SS[np.maximum(r - 1, 0), zs], S_prev[zs])
@@ -173,8 +194,8 @@ def run_lanes(t, t_rad, *, depth: int, alpha: float, eta: float, events=(), max_
             # events of active lanes
             if m and ev_open.any():
                 oi = np.nonzero(ev_open)[0]
-                pos = np.minimum(np.searchsorted(active, ev_lane[oi]), a - 1)
-                live = active[pos] == ev_lane[oi]
+                pos = pos_of[ev_lane[oi]]
+                live = pos >= 0
                 oi, c = oi[live], pos[live]
                 if oi.size:
                     e = ERR[:, c]
@@ -229,6 +250,13 @@ def run_lanes(t, t_rad, *, depth: int, alpha: float, eta: float, events=(), max_
                         end = np.where(ok, last, end)
                         first_still = np.where(ok, last, first_still)
                         ended = ended | ok
+            if stop_when_decided and m:
+                lane_open[:] = False
+                lane_open[ev_lane[ev_open]] = True
+                quiet = ~ended & ~lane_open[active] & (k0 + B - 1 >= (cps[-1] if cps else 0))
+                if quiet.any():
+                    end = np.where(quiet, B - 1, end)
+                    ended = ended | quiet
             if ended.any():
                 idx = np.nonzero(ended)[0]
                 lanes = active[idx]
@@ -246,14 +274,15 @@ def run_lanes(t, t_rad, *, depth: int, alpha: float, eta: float, events=(), max_
                         cp_x[kk][lanes[later]] = X[r[later], idx[later]]
                         cp_e[kk][lanes[later]] = ERR[r[later], idx[later]]
             keep = ~ended
-            if keep.any() and B > 1:
-                adf_prev = DL[B - 1][keep]
-                S_prev = SS[B - 1][keep]
-            else:
-                adf_prev, S_prev = DL[B - 1][keep], SS[B - 1][keep]
+            S_full = S.copy()
+            S_full[:w] = Sa
+            SS_last = np.full(a, np.nan)
+            SS_last[:w] = SS[B - 1]
+            adf_prev = DL[B - 1][keep]
+            S_prev = SS_last[keep]
             active = active[keep]
             x = xa[keep]
-            S = Sa[keep]
+            S = S_full[keep]
             ta, tabs, trad = ta[keep], tabs[keep], trad[keep]
             if active.size:
                 x_out[active] = x
