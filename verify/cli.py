@@ -416,6 +416,9 @@ def _emit(data: dict, as_json: bool) -> None:
         elif key == "precision":
             for what, how in value.items():
                 print(f"  precision {what}: {how}")
+        elif isinstance(value, list) and len(value) > 12:
+            shown = ", ".join(repr(v) for v in value[:10])
+            print(f"{key}: [{shown}, ...] ({len(value)} values; --json lists them all)")
         elif key == "adjustments":
             for line in value:
                 print(f"  adjusted {line}")

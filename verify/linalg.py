@@ -34,13 +34,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["U", "gamma", "up", "frobenius_bound", "product_error", "orthogonal",
+__all__ = ["U", "blas_threads", "gamma", "up", "frobenius_bound", "product_error", "orthogonal",
            "Orthogonal", "eig_enclosure", "Enclosure", "sym_product", "sym_product2", "polar_error",
            "exact_product", "diag_minus_lowrank_norm",
            "spectral_norm_bound"]
 
 #: unit roundoff of binary64, round to nearest
 U = 2.0**-53
+
+
+def blas_threads():
+    """A context in which LAPACK/BLAS use ``DMF_VERIFY_BLAS_THREADS`` threads (default 1).
+
+    On the shared 2-core machines of this project OpenBLAS's second thread spin-waits
+    against other processes: a 1000 x 1000 eigh measured 0.3 s on one thread and 1 to 9 s
+    on two under load (benchmarks/bench_scale.py prints both)."""
+    import contextlib
+    import os
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional at run time: the results do not depend on it
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=int(os.environ.get("DMF_VERIFY_BLAS_THREADS", "1")),
+                             user_api="blas")
 _TINY = np.finfo(float).tiny
 
 
