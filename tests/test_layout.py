@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "verify.certified", "verify.screen", "verify.fasttau", "verify.volume", "verify.volume.common",
     "verify.volume.flow", "verify.volume.lowrank", "verify.volume.perturbed", "verify.volume.reduction",
     "verify.volume.recheck", "bounds.enclosures", "verify.limits", "verify.instances", "verify.fullgd",
+    "verify.linalg", "verify.fastlanes",
 ]
 
 _PROBE = """
