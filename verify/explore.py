@@ -1092,7 +1092,15 @@ def _observe_full(st, max_steps, bound, progress, samples_total=None):
         t_rad = np.array(st.t_rad or [0.0] * n)
         U53 = 2.0**-53
     else:
-        q = [[st.Q[j, i] for j in range(n)] for i in range(n)]
+        import flint
+        from mpmath.libmp import dps_to_prec
+
+        from verify.fullgd import _arb_matrix, _mp_matrix, from_arb
+
+        prec = dps_to_prec(st.dps)
+        with mpmath.workdps(st.dps), flint.ctx.workprec(prec):
+            Qa = _arb_matrix(st.Q)
+            QaT = Qa.transpose()
         Y, W = st.Y, st.W
     state = {slot: [None, False, None] for slot, *_ in lv}  # first step, ambiguous, first ambiguous
     div = []
@@ -1103,8 +1111,9 @@ def _observe_full(st, max_steps, bound, progress, samples_total=None):
     def read_off(k, P):
         if f64:
             return (Qf * (P @ Qf)).sum(axis=0)
-        with mpmath.workdps(st.dps):
-            return [mpmath.fdot(q[i], [mpmath.fdot(row, q[i]) for row in P]) for i in range(n)]
+        with mpmath.workdps(st.dps), flint.ctx.workprec(prec):
+            D = QaT * P * Qa
+            return [from_arb(D[i, i]) for i in range(n)]
 
     def monitor(k, P):
         u = read_off(k, P)
@@ -1140,7 +1149,7 @@ def _observe_full(st, max_steps, bound, progress, samples_total=None):
         if progress is not None and (k % every == 0 or k == max_steps):
             progress(k, total, "simulate")
         if k == max_steps and not bad:
-            final["P"] = _frobenius_error(P, W, st, f64)
+            final["P"] = _frobenius_error(P if f64 else _mp_matrix(P), W, st, f64)
         if bad:
             div.append((k, bad[0]))
             return True
@@ -1148,7 +1157,7 @@ def _observe_full(st, max_steps, bound, progress, samples_total=None):
 
     run = simulate_full(Y, depth=N, eta=st.eta, alpha=st.alpha, steps=max_steps,
                         checkpoints=(), dps=st.dps, monitor=monitor, divergence_bound=None,
-                        arithmetic="float64" if f64 else "mpmath")
+                        arithmetic="float64" if f64 else "arb")
     hits = [None] * (n + 1)
     for slot, rec in state.items():
         hits[slot] = tuple(rec)
@@ -1163,14 +1172,14 @@ def _observe_full(st, max_steps, bound, progress, samples_total=None):
 
         def mon2(k, P):
             if k in want:
-                worst.append(_spectral_error(P, W_r, st, f64))
+                worst.append(_spectral_error(P if f64 else _mp_matrix(P), W_r, st, f64))
             if progress is not None and (k % every == 0 or k == end):
                 progress(min(max_steps + k, total), total, "simulate")
             return False
 
         simulate_full(Y, depth=N, eta=st.eta, alpha=st.alpha, steps=end, checkpoints=(),
                       dps=st.dps, monitor=mon2, divergence_bound=None,
-                      arithmetic="float64" if f64 else "mpmath")
+                      arithmetic="float64" if f64 else "arb")
         return max(worst) if worst else None
 
     what = (f"dps {st.dps}" if not f64 else
