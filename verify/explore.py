@@ -385,13 +385,17 @@ def _mpmath_matrices(vals, target, perturbation, noise, noise_kind, seed, dps, t
         W, s, V = prep.M, prep.s, prep.V
         notes += prep.notes
         tgt = None
-        prec["eigenvalues_W"] = f"mpmath eigensolver at dps {dps} (not enclosed)"
+        s_rad = _arb_radii(W, s, dps)
+        prec["eigenvalues_W"] = _arb_precision(s_rad, dps)
     n = len(s)
     if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank < n:
         raise ValueError(f"rank r must be an integer in 1..{n - 1} for an {n}x{n} target, got {rank!r}")
+    if vals is not None:
+        s_rad = None
     kind, relation, perm = "none", "same", None
-    e_norm = mpmath.mpf(0)
+    e_norm, e_rad = mpmath.mpf(0), 0.0
     t, Q, Y = tuple(s), V, W
+    t_rad = s_rad
     prec["eigenvalues_Y"] = prec["eigenvalues_W"]
     if perturbation is not None:
         if _rows(perturbation) != n:
@@ -405,9 +409,15 @@ def _mpmath_matrices(vals, target, perturbation, noise, noise_kind, seed, dps, t
         kind, relation = "file", "general"
         Y = W + E
         t, Q = symmetric_eigen(Y, dps=dps)
-        e_norm = spectral_norm(E, dps=dps)
-        prec["eigenvalues_Y"] = f"mpmath eigensolver at dps {dps} (not enclosed)"
-        prec["noise_norm"] = f"mpmath eigensolver at dps {dps} (not enclosed)"
+        t_rad = _arb_radii(Y, t, dps)
+        ev, _ = symmetric_eigen(E, dps=dps)
+        er = _arb_radii(E, ev, dps)
+        i = 0 if abs(ev[0]) >= abs(ev[-1]) else n - 1
+        e_norm = abs(ev[i])
+        e_rad = 0.0 if er is None else max(er[0], er[-1])
+        prec["eigenvalues_Y"] = _arb_precision(t_rad, dps)
+        prec["noise_norm"] = _arb_precision(None if er is None else (e_rad,), dps).replace(
+            "every eigenvalue", "||E||_2")
     elif noise is not None:
         e = parse_number(noise, name="noise")
         if noise_kind == "worst":
@@ -431,16 +441,31 @@ def _mpmath_matrices(vals, target, perturbation, noise, noise_kind, seed, dps, t
                 t, Q = tuple(s), V
             else:
                 t, Q = symmetric_eigen(Y, dps=dps)
+                t_rad = _arb_radii(Y, t, dps)
                 relation = "general"
-                prec["eigenvalues_Y"] = f"mpmath eigensolver at dps {dps} (not enclosed)"
+                prec["eigenvalues_Y"] = _arb_precision(t_rad, dps)
         e_norm = e
         kind = noise_kind
         prec["noise_norm"] = _EXACT.format(dps=dps)
     else:
         prec["noise_norm"] = "exact (no perturbation)"
     return dict(W=W, s=tuple(s), V=V, Y=Y, t=tuple(t), Q=Q, e=e_norm, kind=kind, notes=notes,
-                relation=relation, perm=perm, s_rad=None, t_rad=None, e_rad=0.0,
+                relation=relation, perm=perm, s_rad=s_rad, t_rad=t_rad, e_rad=e_rad,
                 precision=prec)
+
+
+def _arb_radii(M, values, dps):
+    """Rigorous radii of eigenvalues computed by mpmath (python-flint acb_mat.eig), or None."""
+    from verify.linalg import arb_eig_radii
+
+    return arb_eig_radii(M, values, dps)
+
+
+def _arb_precision(rad, dps):
+    if rad is None:
+        return f"mpmath eigensolver at dps {dps} (flint could not enclose them: not enclosed)"
+    return (f"mpmath eigensolver at dps {dps} with a rigorous enclosure (python-flint "
+            f"acb_mat.eig): every eigenvalue within {max(rad):.2g}")
 
 
 def _f64_enclosed(rad):
@@ -926,8 +951,12 @@ def _observe_reduced(st, max_steps, bound, progress, geo):
                     for k in ks if k in cp.checkpoints]
         return max(vals) if vals else None
 
+    # radii below the working precision's own margin change nothing worth naming
+    with mpmath.workdps(st.dps):
+        wide = any(r > mpmath.mpf(10) ** -(st.dps - 10) * max(abs(t), 1)
+                   for r, t in zip(st.t_rad or (), st.t))
     where = (", at the centres of the eigenvalue enclosures (their radius is not propagated "
-             "into the iterates)" if st.enclosed else "")
+             "into the iterates)" if wide else "")
     return _Observation(hits, div, final, interval_error, f"dps {st.dps}{where}")
 
 

@@ -36,7 +36,7 @@ import numpy as np
 
 __all__ = ["U", "blas_threads", "gamma", "up", "frobenius_bound", "product_error", "orthogonal",
            "Orthogonal", "eig_enclosure", "Enclosure", "sym_product", "sym_product2", "polar_error",
-           "exact_product", "diag_minus_lowrank_norm",
+           "exact_product", "diag_minus_lowrank_norm", "arb_eig_radii",
            "spectral_norm_bound"]
 
 #: unit roundoff of binary64, round to nearest
@@ -318,3 +318,40 @@ def diag_minus_lowrank_norm(p: np.ndarray, Z: np.ndarray) -> float:
     lam1 = bisect(pmax - zz - abs(pmax) * 1e-15, pmax, above)
     lamn = bisect(pmin - zz - abs(pmin) * 1e-15, pmin, lambda x: not below(x))
     return max(abs(lam1), abs(lamn))
+
+
+def arb_eig_radii(M, values, dps: int):
+    """Rigorous radii, at ``dps`` digits, for ``values`` (mpf, descending) computed as the
+    eigenvalues of the symmetric mpmath matrix ``M``: python-flint's ``acb_mat.eig``
+    encloses every eigenvalue of M (exactly as given) in a ball at ``dps_to_prec(dps)``
+    bits; the balls, in descending order of their centres, are matched with ``values``, and
+    radius_i = |value_i - centre_i| + ball radius_i (+ the imaginary part's). Clusters that
+    flint cannot isolate are handled with ``multiple=True``. None when flint fails."""
+    import flint
+    import mpmath
+    from mpmath.libmp import dps_to_prec
+
+    from verify.fullgd import _arb_matrix, from_arb
+
+    n = M.rows
+    with mpmath.workdps(dps), flint.ctx.workprec(dps_to_prec(dps) + 10):
+        A = flint.acb_mat(_arb_matrix(M))
+        balls = None
+        for kw in ({}, {"multiple": True}):
+            try:
+                balls = A.eig(**kw)
+                break
+            except ValueError:
+                continue
+        if balls is None or len(balls) != n:
+            return None
+        balls = sorted(balls, key=lambda z: float(z.real.mid()), reverse=True)
+        out = []
+        for v, z in zip(values, balls):
+            re, im = z.real, z.imag
+            if not (re.is_finite() and im.is_finite()):
+                return None
+            c = from_arb(re)
+            rad = abs(mpmath.mpf(v) - c) + from_arb(re.rad()) + abs(from_arb(im)) + from_arb(im.rad())
+            out.append(float(rad) * (1 + 1e-12) + 1e-300)
+        return tuple(out)
