@@ -202,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  "censored ('> K'), never as 'never' (1e6 style accepted)")
             sp.add_argument("--full-matrix", action="store_true",
                             help="run the N-factor matrix iteration instead of the reduced "
-                                 "dynamics (same fields; slower: O(N n^3) per step)")
+                                 "dynamics (same fields; slower: O(N n^3) per step; flint "
+                                 "arb_mat at --dps for n <= 30, float64 up to n = 500; "
+                                 "streamed, O(N n^2) memory)")
     fig = sub.add_parser("figures", help="reproduce the paper's kind of experiments as PNG and PDF",
                          description="Write the four figures (PNG and PDF) into a directory.",
                          epilog=EXIT_CODES)

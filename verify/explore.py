@@ -17,6 +17,13 @@ runs them anyway.
 >>> sim = simulate(st, max_steps=3000)
 >>> sim["T0"], sim["T1"], sim["nonempty"]
 (102, 909, True)
+
+Representations (``linalg=``, CLI ``--linalg``): up to :data:`SMALL_N` the matrices are
+mpmath matrices at ``dps`` (every result as before; eigenvalues that the inputs do not give
+are enclosed by python-flint), above it numpy float64 arrays with LAPACK and rigorous
+enclosures (:mod:`verify.linalg`) and the float64 lanes of :mod:`verify.fastlanes`. A
+spectrum's eigenvalues are exact in both. Every output says what precision its numbers have
+(``precision``); docs/numerics.md, "What precision predict and simulate work in".
 """
 
 from __future__ import annotations
@@ -1310,7 +1317,10 @@ def simulate(st: Setting, *, max_steps: int = 100_000, full_matrix: bool = False
     from verify.linalg import blas_threads
 
     with blas_threads():
-        return _simulate(st, max_steps, full_matrix, samples, bound, fast, progress)
+        out = _simulate(st, max_steps, full_matrix, samples, bound, fast, progress)
+    if progress is not None and full_matrix:
+        progress(1, 1, "simulate")  # the second pass may end before the total it announced
+    return out
 
 
 def _simulate(st, max_steps, full_matrix, samples, bound, fast, progress):
