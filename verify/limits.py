@@ -174,9 +174,9 @@ def full_seconds(steps: int, n: int, depth: int, dps: int, linalg: str = "mpmath
     """Full-matrix gradient descent: ~8 us N n^3 per step (products and gradients in mpmath),
     the hitting times read off at every step, and a second pass for the checkpoints; in
     float64 (``linalg="float64"``) about 3N + 4 LAPACK products of n x n matrices per step
-    (~0.15 ns n^3 each, under load)."""
+    (~0.05 ns n^3 each on one BLAS thread, with slack)."""
     if linalg == "float64":
-        return 2 * steps * ((3 * depth + 4) * 0.15e-9 * n**3 + 30e-6)
+        return 2 * steps * ((3 * depth + 4) * 0.05e-9 * n**3 + 30e-6)
     return 2 * steps * (8e-6 * depth * n**3 + 10e-6 * n**3 + 20e-6) * _dps_factor(dps, 0.2)
 
 
