@@ -628,7 +628,7 @@ def _prepare_f64(M, name, tol):
         if M.dtype.kind in "iu" and np.any(np.abs(M) > 2**53):
             exact_floats = False
     else:
-        Am = validate_matrix_rows(M, name)
+        Am = _validate_rows_f64(M, name)
         A = Am
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"{name}: not square ({A.shape[0]} rows, row 0 has {A.shape[1]} entries)")
@@ -661,7 +661,7 @@ def _prepare_f64(M, name, tol):
     return A, conv, notes
 
 
-def validate_matrix_rows(M, name):
+def _validate_rows_f64(M, name):
     """A matrix given as lists of rows or an mpmath matrix, as float64 (ValueError as in
     :func:`verify.instances.validate_matrix`)."""
     import numpy as np
