@@ -145,6 +145,40 @@ def test_full_matrix_simulation_gives_the_same_interval(capsys):
     assert reduced["T0"] is not None and reduced["T1"] is not None
 
 
+@pytest.mark.parametrize("extra", [[], ["--noise", "0.05"], ["--noise", "0.03", "--noise-kind",
+                                                               "random", "--seed", "2"]])
+def test_linalg_float64_gives_the_same_decisions(capsys, extra):
+    out = {}
+    for linalg in ("mpmath", "float64"):
+        _, text, _ = run_cli(capsys, "predict", *PROBLEM, *extra, "--json", "--linalg", linalg)
+        pred = json.loads(text)
+        _, text, _ = run_cli(capsys, "simulate", *PROBLEM, *extra, "--json", "--linalg", linalg,
+                             "--max-steps", "3000")
+        out[linalg] = (pred, json.loads(text))
+    (pm, sm), (pf, sf) = out["mpmath"], out["float64"]
+    for key in ("T0_upper", "T1_lower", "nonempty_predicted", "hypotheses", "eigenvalues_Y"):
+        assert pm[key] == pf[key], key
+    for key in ("status", "T0", "T1", "nonempty", "hitting_times", "steps", "divergence_step"):
+        assert sm[key] == sf[key], key
+    assert sf["precision"]["iterates"].startswith("float64")
+    assert sm["precision"]["iterates"].startswith("dps 50")
+
+
+def test_predict_text_output_names_the_precision_of_each_number(capsys):
+    code, out, _ = run_cli(capsys, "predict", *PROBLEM, "--noise", "0.03", "--noise-kind", "random",
+                           "--linalg", "float64")
+    assert code == 0
+    assert "  precision eigenvalues_Y: float64 (LAPACK eigh) with a rigorous enclosure" in out
+    assert "  precision eigenvalues_W: exact: known from the inputs at dps 50" in out
+
+
+def test_float64_full_matrix_is_refused_above_its_size(capsys):
+    code, _, err = run_cli(capsys, "simulate", *PROBLEM[:6], "--spectrum", ",".join(["1"] * 501),
+                           "--rank", "1", "--full-matrix", "--max-steps", "10")
+    assert code == 2
+    one_line_error(err, "the float64 iteration is for n <= 500")
+
+
 def test_predict_with_noise_gives_both_bound_families(capsys):
     code, out, _ = run_cli(capsys, "predict", *PROBLEM, "--noise", "0.01", "--json")
     pred = json.loads(out)
@@ -496,7 +530,7 @@ def _no_work(monkeypatch):
     monkeypatch.setattr(explore, "simulate_reduced", boom)
 
 
-LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 1999)
+LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 19999)
 
 
 @pytest.mark.parametrize(
@@ -529,8 +563,8 @@ LONG_SPECTRUM = ",".join(["1"] + ["0.5"] * 1999)
         (["simulate", *PROBLEM, "--max-steps", "10.5"], "expected an integer, got '10.5'"),
         (["simulate", *PROBLEM, "--full-matrix", "--max-steps", "1e8"], "simulate --full-matrix: 100000000 steps"),
         (["simulate", *PROBLEM, "--max-steps", "1e7", "--max-seconds", "1"], "above the limit of 1 s"),
-        (["predict", *PROBLEM, "--spectrum", LONG_SPECTRUM], "setting up a 2000x2000 problem"),
-        (["predict", *PROBLEM, "--spectrum", "1," * 99 + "1", "--max-memory", "1"], "raise it with --max-memory"),
+        (["predict", *PROBLEM, "--spectrum", LONG_SPECTRUM], "setting up a 20000x20000 problem"),
+        (["predict", *PROBLEM, "--spectrum", "1," * 399 + "1", "--max-memory", "1"], "raise it with --max-memory"),
         (["predict", *PROBLEM, "--dps", "300"], "digits must be in 15..250"),
         (["predict", *PROBLEM, "--tol", "0.5"], "argument --tol: must be in [0, 1e-3]"),
         (["predict", *PROBLEM, "--tol", "1/0"], "argument --tol"),

@@ -109,7 +109,7 @@ def test_simulate_says_when_a_crossing_is_within_rounding():
         (dict(spectrum=["1e90", "1"]), "is lost next to"),
         (dict(depth=3000), "depth N must be <= 1000"),
         (dict(dps=300), "dps must be <= 250"),
-        (dict(spectrum=["1"] * 3000), "setting up a 3000x3000 problem"),
+        (dict(spectrum=["1"] * 20000), "setting up a 20000x20000 problem"),
         (dict(tol="0.1"), r"tol must be in \[0, 1e-3\]"),
     ],
 )

@@ -315,3 +315,26 @@ def test_negative_control_nonscalar_init(N):
     mm = reduction_mismatch(obs.Y, depth=N, eta=eta, alpha=alpha, steps=100, dps=DPS,
                             init=init)
     assert mm > 1e-10
+
+
+def test_float64_arithmetic_is_the_same_iteration():
+    rng = np.random.default_rng(1)
+    G = rng.standard_normal((4, 4))
+    Y = (G + G.T) / 4
+    ref = simulate_full(Y, depth=3, eta=0.05, alpha=0.3, steps=40, checkpoints=[0, 10, 40], dps=40)
+    f64 = simulate_full(Y, depth=3, eta=0.05, alpha=0.3, steps=40, checkpoints=[0, 10, 40],
+                        arithmetic="float64")
+    for k in (0, 10, 40):
+        assert np.max(np.abs(np.array(ref.products[k].tolist(), dtype=float) - f64.products[k])) < 1e-13
+    assert not f64.diverged and len(f64.factors) == 3
+
+
+def test_streamed_run_stores_nothing_per_step():
+    seen = []
+    for arithmetic in ("mpmath", "float64"):
+        run = simulate_full([[1.0, 0.2], [0.2, 0.5]], depth=2, eta=0.1, alpha=0.5, steps=200,
+                            checkpoints=(), monitor=lambda k, P: seen.append(k) and False,
+                            arithmetic=arithmetic, dps=20)
+        assert run.products == {} and run.final_step == 200
+    assert len(seen) == 2 * 201
+

@@ -498,3 +498,18 @@ def test_read_matrix_size_check_for_text_files(tmp_path, name, text):
     with pytest.raises(ValueError, match="2 rows refused"):
         read_matrix(tmp_path / name, size_check=lambda n: (_ for _ in ()).throw(ValueError(f"{n} rows refused")))
     assert read_matrix(tmp_path / name, size_check=lambda n: None).rows == 2
+
+
+def test_read_matrix_float64(tmp_path):
+    A = np.array([[1.0, 0.25], [0.25, 2.0]])
+    np.save(tmp_path / "a.npy", A)
+    (tmp_path / "a.json").write_text(json.dumps([["1", 0.25], [0.25, "2.0"]]))
+    (tmp_path / "a.csv").write_text("1,0.25\n0.25,2\n")
+    for name in ("a.npy", "a.json", "a.csv"):
+        M = read_matrix(tmp_path / name, float64=True)
+        assert isinstance(M, np.ndarray) and M.dtype == float and np.array_equal(M, A)
+        assert isinstance(read_matrix(tmp_path / name, float64=5), mpmath.matrix)  # 2 <= 5 rows
+    (tmp_path / "r.json").write_text(json.dumps([[1, 2], [3]]))
+    with pytest.raises(ValueError, match="ragged rows"):
+        read_matrix(tmp_path / "r.json", float64=True)
+

@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "verify.volume.recheck", "bounds.enclosures", "verify.limits", "verify.instances", "verify.fullgd",
     "verify.handle", "verify.inequality", "verify.userclaims", "verify.pytest_plugin",
     "verify.sweep", "verify.sweep_plot",
+    "verify.linalg", "verify.fastlanes",
 ]
 
 _PROBE = """

@@ -208,7 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  "censored ('> K'), never as 'never' (1e6 style accepted)")
             sp.add_argument("--full-matrix", action="store_true",
                             help="run the N-factor matrix iteration instead of the reduced "
-                                 "dynamics (same fields; slower: O(N n^3) per step)")
+                                 "dynamics (same fields; slower: O(N n^3) per step; flint "
+                                 "arb_mat at --dps for n <= 30, float64 up to n = 500; "
+                                 "streamed, O(N n^2) memory)")
     fig = sub.add_parser("figures", help="reproduce the paper's kind of experiments as PNG and PDF",
                          description="Write the four figures (PNG and PDF) into a directory.",
                          epilog=EXIT_CODES)
@@ -325,6 +327,10 @@ def _add_problem_flags(sp, max_depth, tol, max_seconds, max_memory) -> None:
     sp.add_argument("--seed", type=_int_arg(0, MAX_SEED), default=0,
                     help="seed of the target's eigenvectors (and of E + 1 for random noise)")
     sp.add_argument("--dps", type=_dps, default=50, help="working precision in decimal digits")
+    sp.add_argument("--linalg", choices=("auto", "mpmath", "float64"), default="auto",
+                    help="matrices in mpmath at --dps, or in float64 (LAPACK, every eigenvalue "
+                         "not known from the inputs enclosed rigorously); auto: mpmath up to "
+                         "n = 30, float64 above (a spectrum's eigenvalues are exact in both)")
     sp.add_argument("--tol", type=_tol, default=repr(tol),
                     help="relative tolerance of matrix files: |A_ij - A_ji| <= tol max|A| is "
                          "symmetrized, eigenvalues >= -tol ||A||_2 of a target are clipped to 0 "
@@ -427,23 +433,29 @@ def _setting(args, *, max_steps=None, full_matrix=False):
                   theta=args.theta, noise=args.noise, seed=args.seed, dps=args.dps, tol=args.tol)
     caps = dict(max_seconds=args.max_seconds, max_memory_mb=args.max_memory)
 
+    from verify.explore import SMALL_N
+
     def size_check(n):
         check_cost(n, depth=args.depth, dps=args.dps, max_steps=max_steps,
-                   full_matrix=full_matrix, **caps)
+                   full_matrix=full_matrix, linalg=args.linalg, **caps)
 
     if args.spectrum is not None:
         size_check(len(args.spectrum))
     target = pert = None
+    # float64 data for the float64 representation (.npy and .csv hold floats anyway)
+    as_float = {"float64": True, "mpmath": False}.get(args.linalg, SMALL_N)
     if args.target:
-        target = read_matrix(args.target, dps=args.dps, size_check=size_check)
+        target = read_matrix(args.target, dps=args.dps, size_check=size_check, float64=as_float)
     if args.perturbation:
-        pert = read_matrix(args.perturbation, dps=args.dps, size_check=size_check)
+        pert = read_matrix(args.perturbation, dps=args.dps, size_check=size_check,
+                           float64=as_float)
     return make_setting(depth=args.depth, alpha=args.alpha, eta=args.eta, rank=args.rank,
                         eps=args.eps, spectrum=args.spectrum, target=target, theta=args.theta,
                         noise=args.noise, noise_kind=args.noise_kind, perturbation=pert,
                         seed=args.seed, dps=args.dps, tol=args.tol, **caps,
                         target_name=f"--target {args.target}",
-                        perturbation_name=f"--perturbation {args.perturbation}")
+                        perturbation_name=f"--perturbation {args.perturbation}",
+                        linalg=args.linalg)
 
 
 def _emit(data: dict, as_json: bool) -> None:
@@ -455,7 +467,14 @@ def _emit(data: dict, as_json: bool) -> None:
     for key, value in data.items():
         if key == "hypotheses":
             for h in value:
-                print(f"  hypothesis {h['name']}: {'holds' if h['holds'] else 'FAILS'}")
+                word = "UNDECIDED" if h["holds"] is None else "holds" if h["holds"] else "FAILS"
+                print(f"  hypothesis {h['name']}: {word}")
+        elif key == "precision":
+            for what, how in value.items():
+                print(f"  precision {what}: {how}")
+        elif isinstance(value, list) and len(value) > 12:
+            shown = ", ".join(repr(v) for v in value[:10])
+            print(f"{key}: [{shown}, ...] ({len(value)} values; --json lists them all)")
         elif key == "adjustments":
             for line in value:
                 print(f"  adjusted {line}")

@@ -115,7 +115,7 @@ def _check_pos(x, name):
 
 def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
                   checkpoints=None, dps: int = 50, monitor=None,
-                  divergence_bound=DIVERGENCE_BOUND) -> FullRun:
+                  divergence_bound=DIVERGENCE_BOUND, arithmetic: str = "mpmath") -> FullRun:
     """Run full-matrix gradient descent on ``1/2 ||W_N...W_1 - Y||_F^2``.
 
     Parameters: ``Y`` square finite real matrix (any format accepted by
@@ -127,7 +127,26 @@ def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
     to be modified); a true return value stops the run there (``stopped``, ``final_step =
     k``). ``divergence_bound``: entries above it in magnitude are divergence (None: only
     non-finite entries). Raises ValueError on any invalid input. Inputs are never modified.
+
+    Memory: the N factors and their partial products (O(N n^2)) and the checkpoints asked
+    for; ``checkpoints=()`` with a ``monitor`` streams the run (nothing stored per step).
+    ``arithmetic="float64"``: the same iteration on numpy float64 arrays (LAPACK products;
+    ``monitor`` then sees an ndarray, the products and factors are ndarrays).
+    ``arithmetic="arb"``: at the same binary precision with python-flint's ``arb_mat``
+    products (C, tens of times faster than the lists of mpf below), every product rounded
+    back to its midpoint so that the iteration is a point iteration like the mpmath one
+    (``monitor`` sees an ``arb_mat``; products and factors are returned as mpmath matrices).
     """
+    if arithmetic == "float64":
+        return _simulate_full_f64(Y, depth=depth, eta=eta, alpha=alpha, init=init, steps=steps,
+                                  checkpoints=checkpoints, monitor=monitor,
+                                  divergence_bound=divergence_bound)
+    if arithmetic == "arb":
+        return _simulate_full_arb(Y, depth=depth, eta=eta, alpha=alpha, init=init, steps=steps,
+                                  checkpoints=checkpoints, monitor=monitor,
+                                  divergence_bound=divergence_bound, dps=dps)
+    if arithmetic != "mpmath":
+        raise ValueError(f"arithmetic must be 'mpmath', 'arb' or 'float64', got {arithmetic!r}")
     dps = check_dps(dps)
     N = _check_int(depth, "depth", 2)
     steps = _check_int(steps, "steps", 0)
@@ -215,6 +234,183 @@ def simulate_full(Y, *, depth: int, eta, alpha=None, init=None, steps: int,
             diverged=diverged_step is not None, diverged_step=diverged_step,
             stopped=stopped_at is not None,
         )
+
+
+def _simulate_full_f64(Y, *, depth, eta, alpha, init, steps, checkpoints, monitor,
+                       divergence_bound) -> FullRun:
+    """:func:`simulate_full` in numpy float64 (the same update, all factors at once)."""
+    import numpy as np
+
+    N = _check_int(depth, "depth", 2)
+    steps = _check_int(steps, "steps", 0)
+    if (alpha is None) == (init is None):
+        raise ValueError("give exactly one of alpha (W_j(0) = alpha I) and init (N matrices)")
+    Ym = np.array(Y, dtype=float)
+    if Ym.ndim != 2 or Ym.shape[0] != Ym.shape[1] or not np.all(np.isfinite(Ym)):
+        raise ValueError("Y must be a finite square matrix")
+    n = Ym.shape[0]
+    cps = set(range(steps + 1)) if checkpoints is None else {
+        _check_int(c, "checkpoint", 0) for c in checkpoints}
+    if cps and max(cps) > steps:
+        raise ValueError(f"checkpoint {max(cps)} exceeds steps={steps}")
+    eta_v = float(_check_pos(eta, "eta"))
+    if alpha is not None:
+        a = float(_check_pos(alpha, "alpha"))
+        F = [a * np.eye(n) for _ in range(N)]
+    else:
+        if len(init) != N:
+            raise ValueError(f"init must have depth={N} matrices, got {len(init)}")
+        F = [np.array(Wj, dtype=float) for Wj in init]
+    bound = np.inf if divergence_bound is None else float(divergence_bound)
+    products, last_good = {}, F
+    diverged_step = stopped_at = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps + 1):
+            pre = [None] * (N + 1)
+            pre[1] = F[0]
+            for j in range(2, N + 1):
+                pre[j] = F[j - 1] @ pre[j - 1]
+            P = pre[N]
+            if not np.all(np.isfinite(P)) or np.max(np.abs(P)) > bound or any(
+                    not np.all(np.isfinite(Fj)) for Fj in F):
+                diverged_step = k
+                break
+            last_good = F
+            if k in cps:
+                products[k] = P.copy()
+            if monitor is not None and monitor(k, P):
+                stopped_at = k
+                break
+            if k == steps:
+                break
+            R = P - Ym
+            suf = [None] * N
+            suf[N - 2] = F[N - 1]
+            for j in range(N - 3, -1, -1):
+                suf[j] = suf[j + 1] @ F[j + 1]
+            newF = []
+            for j in range(N):
+                G = R if suf[j] is None else suf[j].T @ R
+                if j > 0:
+                    G = G @ pre[j].T
+                newF.append(F[j] - eta_v * G)
+            F = newF
+    final = diverged_step - 1 if diverged_step is not None else (
+        stopped_at if stopped_at is not None else steps)
+    return FullRun(dps=53, depth=N, eta=eta_v, steps=steps, products=products,
+                   factors=tuple(last_good), final_step=final,
+                   diverged=diverged_step is not None, diverged_step=diverged_step,
+                   stopped=stopped_at is not None)
+
+
+def to_arb(x):
+    """An mpf (or number) as an exact arb (at the current flint precision, which must hold
+    its mantissa)."""
+    import flint
+
+    x = mpmath.mpf(x)
+    sign, man, exp, _ = x._mpf_
+    if not man:
+        return flint.arb(0)
+    v = flint.arb(flint.fmpz(-int(man) if sign else int(man)))
+    return v * flint.arb(2) ** int(exp)
+
+
+def from_arb(a) -> mpmath.mpf:
+    """The midpoint of an arb as an mpf (exact at mpmath's current precision or rounded)."""
+    man, exp = a.mid().man_exp()
+    return mpmath.mpf((int(man), int(exp)))
+
+
+def _arb_matrix(M):
+    import flint
+
+    return flint.arb_mat([[to_arb(M[i, j]) for j in range(M.cols)] for i in range(M.rows)])
+
+
+def _mp_matrix(A):
+    n, m = A.nrows(), A.ncols()
+    out = mpmath.matrix(n, m)
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = from_arb(A[i, j])
+    return out
+
+
+def _simulate_full_arb(Y, *, depth, eta, alpha, init, steps, checkpoints, monitor,
+                       divergence_bound, dps) -> FullRun:
+    """:func:`simulate_full` with flint ``arb_mat`` products at ``dps_to_prec(dps)`` bits."""
+    import flint
+    from mpmath.libmp import dps_to_prec
+
+    dps = check_dps(dps)
+    N = _check_int(depth, "depth", 2)
+    steps = _check_int(steps, "steps", 0)
+    if (alpha is None) == (init is None):
+        raise ValueError("give exactly one of alpha (W_j(0) = alpha I) and init (N matrices)")
+    Ym = validate_matrix(Y, name="Y", dps=dps)
+    n = Ym.rows
+    cps = set(range(steps + 1)) if checkpoints is None else {
+        _check_int(c, "checkpoint", 0) for c in checkpoints}
+    if cps and max(cps) > steps:
+        raise ValueError(f"checkpoint {max(cps)} exceeds steps={steps}")
+    prec = dps_to_prec(dps)
+    with mpmath.workdps(dps), flint.ctx.workprec(prec):
+        eta_v = _check_pos(eta, "eta")
+        e_a = to_arb(eta_v)
+        if alpha is not None:
+            a = _check_pos(alpha, "alpha")
+            F = [flint.arb_mat(n, n) for _ in range(N)]
+            a_a = to_arb(a)
+            for Fj in F:
+                for i in range(n):
+                    Fj[i, i] = a_a
+        else:
+            if len(init) != N:
+                raise ValueError(f"init must have depth={N} matrices, got {len(init)}")
+            F = [_arb_matrix(validate_matrix(Wj, name=f"init[{j}]", dps=dps))
+                 for j, Wj in enumerate(init)]
+        Ya = _arb_matrix(Ym)
+        bound = None if divergence_bound is None else mpmath.mpf(divergence_bound)
+        products, last_good = {}, F
+        diverged_step = stopped_at = None
+        for k in range(steps + 1):
+            pre = [None] * (N + 1)
+            pre[1] = F[0]
+            for j in range(2, N + 1):
+                pre[j] = (F[j - 1] * pre[j - 1]).mid()
+            P = pre[N]
+            if bound is not None and any(
+                    not mpmath.isfinite(x) or abs(x) > bound
+                    for x in (from_arb(P[i, j]) for i in range(n) for j in range(n))):
+                diverged_step = k
+                break
+            last_good = F
+            if k in cps:
+                products[k] = _mp_matrix(P)
+            if monitor is not None and monitor(k, P):
+                stopped_at = k
+                break
+            if k == steps:
+                break
+            R = P - Ya
+            suf = [None] * N
+            suf[N - 2] = F[N - 1]
+            for j in range(N - 3, -1, -1):
+                suf[j] = (suf[j + 1] * F[j + 1]).mid()
+            newF = []
+            for j in range(N):
+                G = R if suf[j] is None else (suf[j].transpose() * R).mid()
+                if j > 0:
+                    G = (G * pre[j].transpose()).mid()
+                newF.append((F[j] - e_a * G).mid())
+            F = newF
+        final = diverged_step - 1 if diverged_step is not None else (
+            stopped_at if stopped_at is not None else steps)
+        return FullRun(dps=dps, depth=N, eta=eta_v, steps=steps, products=products,
+                       factors=tuple(_mp_matrix(Fj) for Fj in last_good), final_step=final,
+                       diverged=diverged_step is not None, diverged_step=diverged_step,
+                       stopped=stopped_at is not None)
 
 
 def reduction_mismatch(Y, *, depth: int, eta, alpha, steps: int, dps: int = 50, init=None,

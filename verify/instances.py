@@ -595,6 +595,25 @@ def observed(target: Target, E, *, dps: int = 50) -> Observed:
                         E=Em, t=t, Q=Q, e=e, dps=dps)
 
 
+def _float_rows(rows, label):
+    """A square float64 array from parsed rows (ValueError naming the file otherwise)."""
+    if isinstance(rows, np.ndarray):
+        if rows.ndim != 2:
+            raise ValueError(f"{label}: expected a 2-D square matrix, got a {rows.ndim}-D array")
+        A = np.array(rows, dtype=float)
+    else:
+        A = np.array([[float(x) for x in r] for r in rows], dtype=float)
+    if A.ndim != 2 or A.size == 0:
+        raise ValueError(f"{label}: empty matrix" if A.size == 0 else
+                         f"{label}: expected a 2-D square matrix")
+    if A.shape[0] != A.shape[1]:
+        raise ValueError(f"{label}: not square ({A.shape[0]} rows, row 0 has {A.shape[1]} entries)")
+    if not np.all(np.isfinite(A)):
+        i, j = map(int, np.argwhere(~np.isfinite(A))[0])
+        raise ValueError(f"{label}: entry ({i},{j}) is NaN or infinite")
+    return A
+
+
 def _parse_text_number(tok: str, where: str):
     tok = tok.strip()
     if not _DECIMAL_RE.match(tok):
@@ -603,7 +622,7 @@ def _parse_text_number(tok: str, where: str):
 
 
 def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = False,
-                size_check=None) -> mpmath.matrix:
+                size_check=None, float64=False):
     """Read a square real matrix from a ``.npy``, ``.json`` or ``.csv`` file.
 
     * ``.npy``: ``numpy.load(path, allow_pickle=False)``; a 2-D real numeric array.
@@ -619,6 +638,11 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
     non-numeric entries, and every validation failure. ``size_check(n)``, if given, is
     called with the number of rows before any entry is converted (it raises ValueError to
     refuse a matrix too large to work with).
+
+    ``float64=True`` returns a numpy float64 array instead, checked for shape and finiteness
+    only (symmetry and PSD are the caller's, :func:`verify.explore.make_setting`): ``.npy``
+    and ``.csv`` data are floats already, a ``.json`` decimal string becomes the nearest
+    float; an integer ``float64=K`` does that only for a matrix with more than K rows.
     """
     dps = check_dps(dps)
     p = os.fspath(path)
@@ -687,6 +711,9 @@ def read_matrix(path, *, dps: int = 50, symmetric: bool = False, psd: bool = Fal
                         raise ValueError(f"{label}: entry ({i},{j}): non-numeric field {tok!r}")
                     row.append(float(tok))
                 rows.append(row)
+        n_rows = len(rows)
+        if float64 is True or (not isinstance(float64, bool) and n_rows > float64):
+            return _float_rows(rows, label)
         return validate_matrix(rows, name=label, symmetric=symmetric, psd=psd, dps=dps)
     except ValueError as exc:
         msg = str(exc)

@@ -12,8 +12,10 @@ and a run whose estimated time exceeds ``max_seconds`` (default
 before any work, with the estimate, the reason and the flag that raises the cap. The
 estimates (:func:`setup_seconds`, :func:`reduced_seconds`, :func:`full_seconds`,
 :func:`memory_bytes`) are rough upper figures measured on the project machine: the time of
-an n x n eigendecomposition in mpmath (O(n^3)), of one reduced step per eigenvalue (O(N))
-and of one full-matrix step (O(N n^3)).
+an n x n eigendecomposition in mpmath (O(n^3)) or in float64 (LAPACK, O(n^3) with a far
+smaller constant), of one reduced step per eigenvalue (O(N); in float64 all eigenvalues at
+once, :func:`fast_lanes_seconds`) and of one full-matrix step (O(N n^3)). The float64
+full-matrix iteration is for n <= :data:`MAX_FULL_F64_N`.
 
 >>> parse_number("5e-2", name="alpha")
 mpf('0.050000000000000003')
@@ -36,9 +38,9 @@ from fractions import Fraction
 import mpmath
 
 __all__ = ["DECIMAL_RE", "MAX_MAGNITUDE", "MIN_MAGNITUDE", "MAX_DEPTH", "DEFAULT_MAX_SECONDS",
-           "DEFAULT_MAX_MEMORY_MB", "DEFAULT_TOL", "parse_number", "parse_int", "check_range",
-           "setup_seconds", "reduced_seconds", "full_seconds", "memory_bytes", "check_budget",
-           "human_seconds"]
+           "DEFAULT_MAX_MEMORY_MB", "DEFAULT_TOL", "MAX_FULL_F64_N", "parse_number", "parse_int",
+           "check_range", "setup_seconds", "reduced_seconds", "fast_lanes_seconds",
+           "full_seconds", "memory_bytes", "check_budget", "human_seconds"]
 
 DECIMAL_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
@@ -52,6 +54,8 @@ MAX_DEPTH = 1000
 DEFAULT_MAX_SECONDS = 3600
 #: A run estimated to need more memory than this (MB) is refused up front.
 DEFAULT_MAX_MEMORY_MB = 4096
+#: Largest n of the float64 full-matrix iteration (each step is ~3N+4 n x n products).
+MAX_FULL_F64_N = 500
 #: Relative tolerance of user matrices (symmetry and PSD round-off), see
 #: verify.instances.prepare_symmetric.
 DEFAULT_TOL = 1e-12
@@ -144,8 +148,12 @@ def _dps_factor(dps: int, power: float) -> float:
     return max(1.0, dps / 50) ** power
 
 
-def setup_seconds(n: int, dps: int, decompositions: int = 3) -> float:
-    """Building an n x n problem: a few O(n^3) eigendecompositions in mpmath (~60 us n^3)."""
+def setup_seconds(n: int, dps: int, decompositions: int = 3, linalg: str = "mpmath") -> float:
+    """Building an n x n problem: in mpmath a few O(n^3) eigendecompositions (~60 us n^3);
+    in float64 (``linalg="float64"``) two LAPACK QRs, one eigh and the matrix products of its
+    enclosure (~6 ns n^3 on the project machine, under load)."""
+    if linalg == "float64":
+        return 6e-9 * n**3 + 0.05
     return decompositions * 60e-6 * n**3 * _dps_factor(dps, 0.3)
 
 
@@ -155,18 +163,31 @@ def reduced_seconds(steps: int, lanes: int, depth: int, dps: int) -> float:
     return 2 * steps * lanes * (1.0 + 0.15 * depth) * 1e-6 * _dps_factor(dps, 0.6)
 
 
-def full_seconds(steps: int, n: int, depth: int, dps: int) -> float:
+def fast_lanes_seconds(steps: int, lanes: int) -> float:
+    """The float64 lanes of verify/fastlanes.py: ~(30 + 0.08 lanes) us per step (numpy
+    operations on the lanes still moving; all of them in the worst case), one pass and a
+    pilot run of the r+1 lanes that fix T0 and T1."""
+    return steps * (40e-6 + 0.08e-6 * lanes) * 1.2
+
+
+def full_seconds(steps: int, n: int, depth: int, dps: int, linalg: str = "mpmath") -> float:
     """Full-matrix gradient descent: ~8 us N n^3 per step (products and gradients in mpmath),
-    the hitting times read off at every step, and a second pass for the checkpoints."""
+    the hitting times read off at every step, and a second pass for the checkpoints; in
+    float64 (``linalg="float64"``) about 3N + 4 LAPACK products of n x n matrices per step
+    (~0.05 ns n^3 each on one BLAS thread, with slack)."""
+    if linalg == "float64":
+        return 2 * steps * ((3 * depth + 4) * 0.05e-9 * n**3 + 30e-6)
     return 2 * steps * (8e-6 * depth * n**3 + 10e-6 * n**3 + 20e-6) * _dps_factor(dps, 0.2)
 
 
-def memory_bytes(n: int, depth: int, dps: int, matrices: int | None = None) -> int:
-    """Memory of the mpmath matrices held at once (~(100 + dps/2) bytes per entry): the
-    problem's few matrices, or with ``matrices`` that many (the N factors, their prefix and
-    suffix products, the checkpoints)."""
+def memory_bytes(n: int, depth: int, dps: int, matrices: int | None = None,
+                 linalg: str = "mpmath") -> int:
+    """Memory of the matrices held at once (mpmath: ~(100 + dps/2) bytes per entry; float64: 8):
+    the problem's few matrices, or with ``matrices`` that many (the N factors, their prefix and
+    suffix products)."""
     count = 12 if matrices is None else matrices
-    return int(count * n * n * (100 + dps / 2))
+    per = 8 if linalg == "float64" else (100 + dps / 2)
+    return int(count * n * n * per)
 
 
 def human_seconds(s: float) -> str:
