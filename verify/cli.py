@@ -34,7 +34,7 @@ class UsageError(Exception):
 EXIT_CODES = """\
 exit codes:
   0    success: every verdict decided and nothing failed (run, check); the command ran
-       (predict, simulate, figures, list, sweep-plot); every point ran and no observed time
+       (predict, simulate, figures, list, sweep-plot, explore); every point ran and no observed time
        broke a predicted bound (sweep)
   1    a claim FAILed (run, check), an audit found an impossible value (run), or an
        observed time broke a predicted bound on some point (sweep)
@@ -253,6 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="no progress bar on stderr (it is off anyway when stderr is not a "
                          "terminal)")
 
+    _add_explore(sub)
+
     swp = sub.add_parser("sweep-plot", help="phase diagrams (predicted vs observed boundary) "
                                             "from a sweep's output",
                          description="Draw the observed low-rank interval (nonempty / empty / "
@@ -269,6 +271,39 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--y", metavar="KEY",
                      help="parameter on the y axis (default: the second varying parameter)")
     return p
+
+
+def _add_explore(sub) -> None:
+    """`dmf-verify explore STUDY`: one sub-command per built study of verify.beyond."""
+    import importlib.util
+
+    from verify.beyond import STUDIES
+
+    exp = sub.add_parser("explore", help="beyond the paper: momentum, initialization, "
+                                         "non-symmetric noise, Adam, real data (EMPIRICAL)",
+                         description="Studies of settings the paper's theorems do not cover "
+                                     "(docs/beyond.md). Every row is labelled EMPIRICAL or "
+                                     "with the ID of the claim that proves it.",
+                         epilog=EXIT_CODES)
+    studies = exp.add_subparsers(dest="study", parser_class=_Parser, metavar="STUDY",
+                                 title="studies")
+    for name in sorted(STUDIES):
+        if importlib.util.find_spec(STUDIES[name]) is None:  # not built (yet)
+            continue
+        mod = importlib.import_module(STUDIES[name])
+        sp = studies.add_parser(name, help=mod.TITLE, description=mod.TITLE + ".",
+                                epilog=EXIT_CODES)
+        mod.add_arguments(sp)
+        sp.add_argument("--seed", type=_int_arg(0, MAX_SEED), default=0,
+                        help="seed of every random draw of the study")
+        sp.add_argument("--json", action="store_true",
+                        help="print the result as JSON instead of the table")
+        sp.add_argument("--figures", metavar="DIR",
+                        help="also write the study's figure (PNG and PDF) into DIR (created "
+                             "if missing; checked before the run; default: none)")
+        sp.add_argument("--no-progress", action="store_true",
+                        help="no progress bar on stderr (it is off anyway when stderr is not "
+                             "a terminal)")
 
 
 def _number(text: str) -> str:
@@ -1042,9 +1077,45 @@ def _write(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
+def cmd_explore(args) -> int:
+    import json
+
+    from verify.beyond import study_module
+    from verify.beyond.common import render_table, validate_result
+
+    if getattr(args, "study", None) is None:
+        raise UsageError("explore needs a study: dmf-verify explore --help lists them")
+    mod = study_module(args.study)
+    if args.figures is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError as exc:
+            raise UsageError(f"--figures needs matplotlib: pip install 'dmf-verify[plots]' "
+                             f"({exc})") from None
+        _check_out_dir(args.figures)
+    params = {k: v for k, v in vars(args).items()
+              if k not in ("command", "study", "json", "figures", "no_progress")}
+    with Progress(f"explore {args.study}", enabled=_show_progress(args)) as bar:
+        result = validate_result(mod.run(params, progress=bar.update))
+        paths = []
+        if args.figures is not None:
+            try:
+                paths = mod.figures(result, args.figures)
+            except OSError as exc:
+                raise UsageError(f"cannot write figures to {args.figures}: "
+                                 f"{exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(render_table(result))
+    for path in paths:
+        print(path, file=sys.stderr if args.json else sys.stdout)
+    return EXIT_OK
+
+
 COMMANDS = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "predict": cmd_predict,
             "simulate": cmd_simulate, "figures": cmd_figures, "sweep": cmd_sweep,
-            "sweep-plot": cmd_sweep_plot}
+            "sweep-plot": cmd_sweep_plot, "explore": cmd_explore}
 
 
 def _one_line(exc) -> str:
