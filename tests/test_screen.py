@@ -234,3 +234,57 @@ def test_levels_next_to_the_limit_are_never_decided_wrong():
     d = np.array([1 - 1e-14, np.nextafter(1.0, 0), 1 - 1e-14, np.nextafter(1.0, 0)])
     r = check_against_hp(t, alpha, eta, 3, d, max_steps=2000)
     assert r.status[1] == UNDECIDED and r.status[3] == UNDECIDED
+
+
+def _screen_all(monkeypatch, tail, *args, **kwargs):
+    monkeypatch.setattr(screen, "_TAIL_LANES", tail)
+    r = screen_hits(*args, **kwargs)
+    return r.step.tolist(), r.status.tolist(), r.undecided_step.tolist(), r.lane_steps
+
+
+@pytest.mark.parametrize("N", [2, 3, 5])
+def test_the_python_tail_gives_the_numpy_loops_results(N, monkeypatch):
+    """The last lanes go on in Python floats (_tail_lane): with no tail (0), the default, and
+    every lane in the tail after the first block, the results are identical, on admissible
+    lanes with interval inputs, strict and not, under caps, and on near-ties (the lanes
+    that a changed rounding would decide differently)."""
+    rng = np.random.default_rng(40 + N)
+    t, alpha, eta, d = admissible_lanes(rng, 30, N)
+    tn, an, en, ks, vs = _near_tie_lanes(N, 8, 60 + N)
+    near = np.array([f for v in vs for f in _float_neighbours(v)])
+    t = np.concatenate([t, np.repeat(tn, 2)])
+    alpha, eta = np.concatenate([alpha, np.repeat(an, 2)]), np.concatenate([eta, np.repeat(en, 2)])
+    d = np.concatenate([d, near])
+    for strict in (False, True):
+        for cap in (7, 300, CAP):
+            args = ((t, np.nextafter(t, 9)), alpha, eta, N, d)
+            ref = _screen_all(monkeypatch, 0, *args, max_steps=cap, strict=strict)
+            assert ref == _screen_all(monkeypatch, 10, *args, max_steps=cap, strict=strict)
+            assert ref == _screen_all(monkeypatch, 10**9, *args, max_steps=cap, strict=strict)
+            if cap == CAP:  # the batch has hits and near-tie lanes left undecided
+                assert ref[1].count(HIT) > 5 and ref[1].count(UNDECIDED) >= 8
+
+
+def _tail_from_start(t, alpha, eta, N, d, *, widen=1.0):
+    """screen._tail_lane run alone from step 0 (exact inputs), its widening scaled by widen."""
+    c_rel, c_abs = widen * (2 * N + 3) * screen._U, widen * 5 * screen._U
+    f_dn, f_up = 1.0 - widen * N * 2.0**-52, 1.0 + widen * N * 2.0**-52
+    return screen._tail_lane(alpha, alpha, t, t, eta, eta, d, d, t, 0, CAP, N, c_rel, c_abs,
+                             f_dn, f_up, False)
+
+
+@pytest.mark.parametrize("N", [2, 3])
+def test_the_tail_lane_leaves_near_ties_undecided_and_a_plain_one_decides_wrong_steps(N):
+    """_tail_lane by itself on the near-ties (levels one float either side of the exact
+    x_k^N): undecided, as the numpy loop; with its widening set to zero (plain float64) it
+    decides every one and some at a wrong step, which the engine catches."""
+    t, alpha, eta, ks, vs = _near_tie_lanes(N, 30, 70 + N)
+    wrong = 0
+    for i, v in enumerate(vs):
+        for d in _float_neighbours(v):
+            args = (float(t[i]), float(alpha[i]), float(eta[i]), N, float(d))
+            assert _tail_from_start(*args)[1] == UNDECIDED
+            k, status, _ = _tail_from_start(*args, widen=0.0)
+            assert status == HIT
+            wrong += k != hp_step(*args[:3], N, d)
+    assert wrong > 0

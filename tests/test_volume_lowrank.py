@@ -282,3 +282,48 @@ def test_l2_volume_instances_are_accepted_by_the_cli():
 
     inst = _chunk(("L2", 0, 0, 1))[0][1]
     assert main(["check", "L2", "--instance", json.dumps(inst)]) == 0
+
+
+def test_the_l2_python_tail_gives_the_numpy_loops_results(monkeypatch):
+    """_l2_pass's last lanes go on in Python floats (_l2_tail): with no tail, the default and
+    every lane in the tail after the first block, T0, H and ``bad`` are identical and so are
+    the records of every instance left good, on a volume batch with its caps and with caps
+    cut at random (instances then lost at their caps); the decisions of the corners too."""
+    import numpy as np
+
+    import verify.volume.lowrank as lowrank
+    from verify.specs import corners
+
+    seen = {}
+    real = lowrank._l2_pass
+
+    def keep(*a):
+        seen["args"] = a
+        return real(*a)
+
+    monkeypatch.setattr(lowrank, "_l2_pass", keep)
+    _chunk(("L2", 0, 0, 120))
+    monkeypatch.setattr(lowrank, "_l2_pass", real)
+    args = seen["args"]
+    rng = np.random.default_rng(0)
+    cut = np.maximum((args[10] * rng.uniform(0.05, 1.0, args[10].shape)).astype(np.int64), 1)
+    owner = args[8]
+    for caps in (args[10], cut):
+        a = list(args[:10]) + [caps] + list(args[11:])
+        outs = []
+        for tail in (0, 10, 10**9):
+            monkeypatch.setattr(lowrank, "L2_TAIL_LANES", tail)
+            outs.append(real(*[x.copy() if hasattr(x, "copy") else x for x in a]))
+        for other in outs[1:]:
+            for u, v in zip(outs[0][:3], other[:3]):
+                assert np.array_equal(u, v)
+            good = ~outs[0][2][owner]
+            for u, v in zip(outs[0][3:], other[3:]):
+                assert np.array_equal(u[good], v[good])
+    assert outs[0][2].sum() >= 3  # the cut caps made some instances bad
+    cs = [c.instance for c in corners("L2")]
+    decided = []
+    for tail in (0, 10**9):
+        monkeypatch.setattr(lowrank, "L2_TAIL_LANES", tail)
+        decided.append([(d.verdict, d.method, d.note) for d in lowrank.decide_l2(cs)])
+    assert decided[0] == decided[1]

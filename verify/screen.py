@@ -62,6 +62,8 @@ _HUGE = 2.0**200
 _COMPRESS_MIN = 1  # compress the active arrays as soon as this many lanes have finished
 # steps iterated between two rounds of tests (the tests of a block run as one array op)
 _BLOCK = 32
+# below this many active lanes the loop goes on per lane in Python floats (_tail_lane)
+_TAIL_LANES = 10
 
 
 @dataclass(frozen=True)
@@ -332,4 +334,59 @@ def _screen_depth(N, t_lo, t_hi, a_lo, a_hi, e_lo, e_hi, d_lo, d_hi, max_steps, 
             X, T, E = X[:, keep], T[:, keep], E[:, keep]
             dl, dh, tl = dl[keep], dh[keep], tl[keep]
         k += nb
+        if 0 < ids.size <= _TAIL_LANES and k < max_steps:
+            # the last few lanes: numpy's per-call overhead would cost more than the
+            # arithmetic, so each goes on alone in Python floats, the same binary64
+            # operations in the same order (identical enclosures and verdicts)
+            for j, gid in enumerate(ids.tolist()):
+                kk, code, first_und = _tail_lane(float(X[0, j]), float(X[1, j]), float(T[0, j]),
+                                      float(T[1, j]), float(E[0, j]), float(E[1, j]),
+                                      float(dl[j]), float(dh[j]), float(tl[j]), k, max_steps,
+                                      N, c_rel, c_abs, f_dn, f_up, strict)
+                work += kk - k
+                if code == HIT:
+                    step[gid], status[gid] = kk, HIT
+                elif code == CAPPED:
+                    status[gid] = CAPPED
+                else:
+                    und[gid] = first_und
+            break
     return step, status, und, work
+
+
+def _tail_lane(xl, xh, t_l, t_h, e_l, e_h, dl, dh, tl, k, max_steps, N, c_rel, c_abs, f_dn,
+               f_up, strict):
+    """One lane of :func:`_screen_depth`'s loop from step k on, in Python floats: the
+    operations of ``_iterate_block`` and of the block tests, in their order, for each end
+    (``y + sgn * err`` is ``y - err`` / ``y + err`` exactly, since ``-1.0 * err`` is exact).
+    Returns (the lane's last step, HIT | CAPPED | UNDECIDED, the first undecided step or -1)."""
+    while True:
+        k += 1
+        p = xl  # the lower end: x -> fl(x + eta p (t - p x)) - err
+        for _ in range(N - 2):
+            p = p * xl
+        ep = e_l * p
+        y = xl + ep * (t_l - p * xl)
+        xl = y - ((ep * t_l) * c_rel + y * c_abs)
+        p = xh  # the upper end, + err
+        for _ in range(N - 2):
+            p = p * xh
+        ep = e_h * p
+        y = xh + ep * (t_h - p * xh)
+        xh = y + ((ep * t_h) * c_rel + y * c_abs)
+        ql, qh = xl, xh  # x^N by N - 1 left-to-right products, as _pow
+        for _ in range(N - 1):
+            ql, qh = ql * xl, qh * xh
+        qlo, qhi = ql * f_dn, qh * f_up
+        if strict:
+            hit, level_ok = qlo > dh, qhi <= dl
+        else:
+            hit, level_ok = qlo >= dh, qhi < dl
+        if level_ok and qhi <= tl and k < max_steps:
+            continue
+        if hit:
+            return k, HIT, -1
+        if k >= max_steps and level_ok:
+            return k, CAPPED, -1
+        # kk + 1 if only the invariance test failed (step k itself is below the level)
+        return k, UNDECIDED, (k + 1 if level_ok else k)

@@ -580,6 +580,7 @@ def _hyp_l2(inst):
 
 
 L2_BLOCK = 256    # steps between two rounds of tests in the float64 pass
+L2_TAIL_LANES = 10  # from this many active lanes on, the pass goes on in Python floats
 L2_LEARNED, L2_NEXT = 0, 1  # lane roles: i <= r (level (1-eps) s_i), r+1 (strict level theta)
 
 
@@ -719,9 +720,87 @@ def _l2_pass(Nl, t, alpha, e_lo, e_hi, d_lo, d_hi, strict, owner, role, cap, n_i
         dl, dh, tl, cp, Nd = dl[keep], dh[keep], tl[keep], cp[keep], Nd[keep]
         cr, fu, fd = cr[keep], fu[keep], fd[keep]
         k += nb
+        if 0 < ids.size <= L2_TAIL_LANES:
+            _l2_tail(k, ids, X, E, dl, dh, tl, cp, Nd, cr, fu, fd, c_abs, owner, role, hit,
+                     left, T0c, T0, H, bad, rec_lo, rec_hi, rec_step)
+            break
     back = np.empty(L, dtype=np.int64)
     back[order] = np.arange(L)
     return T0, H, bad, rec_lo[back], rec_hi[back], rec_step[back]
+
+
+def _l2_tail(k, ids, X, E, dl, dh, tl, cp, Nd, cr, fu, fd, c_abs, owner, role, hit, left,
+             T0c, T0, H, bad, rec_lo, rec_hi, rec_step):
+    """:func:`_l2_pass` for its last few lanes, one step at a time in Python floats (numpy's
+    per-call overhead costs more than their arithmetic): each lane's operations are those
+    of :func:`_iterate_mixed` and of the block's tests, in their order, and the per-step
+    bookkeeping is the block's with one step per block: T0, H and ``bad`` do not depend
+    on the block length, nor do the records of the instances left good (an instance found
+    bad has its lanes recorded where it was found, unused: it goes to the certified
+    engine). Updates the state arrays in place, as the loop would."""
+    lanes = [[int(g), float(X[0, j]), float(X[1, j]), float(E[0, j]), float(E[1, j]),
+              float(dl[j]), float(dh[j]), float(tl[j]), int(cp[j]), int(Nd[j]), float(cr[j]),
+              float(fu[j]), float(fd[j]), int(owner[g]), int(role[g])]
+             for j, g in enumerate(ids.tolist())]
+    inf = float("inf")
+    while lanes:
+        k += 1
+        stepped = []
+        for ln in lanes:
+            g, xl, xh, el, eh, dlo, dhi, t, cap, N, c_rel, f_up, f_dn = ln[:13]
+            p = xl  # the lower end, - err (y + sgn * err with sgn = -1: exactly y - err)
+            for _ in range(N - 2):
+                p = p * xl
+            ep = el * p
+            y = xl + ep * (t - p * xl)
+            nl = y - ((ep * t) * c_rel + y * c_abs)
+            p = xh  # the upper end, + err
+            for _ in range(N - 2):
+                p = p * xh
+            ep = eh * p
+            y = xh + ep * (t - p * xh)
+            nh = y + ((ep * t) * c_rel + y * c_abs)
+            ql, qh = nl, nh  # x^N: N - 1 left-to-right products
+            for _ in range(N - 1):
+                ql, qh = ql * nl, qh * nh
+            qlo, qhi = ql * f_dn, qh * f_up
+            inv_ok = qhi <= t
+            event = (qlo >= dhi) or (qhi >= dlo)
+            pend = hit[g] == -1
+            new = pend and event and qlo >= dhi and k <= cap
+            if pend and not new and (event or not inv_ok or k >= cap):
+                bad[ln[13]] = True
+            stepped.append((ln, nl, nh, inv_ok, new))
+        for ln, nl, nh, inv_ok, new in stepped:  # the block's hit bookkeeping
+            if new:
+                g, o = ln[0], ln[13]
+                hit[g] = k
+                ln[5] = ln[6] = inf
+                if ln[14] == L2_LEARNED:
+                    left[o] -= 1
+                    T0c[o] = max(T0c[o], k)
+                else:
+                    H[o] = k
+        for ln, *_ in stepped:
+            o = ln[13]
+            if left[o] == 0 and T0[o] < 0:
+                T0[o] = T0c[o]
+        keep = []
+        for ln, nl, nh, inv_ok, new in stepped:
+            g, o, rl = ln[0], ln[13], ln[14]
+            want = int(T0[o]) if rl == L2_LEARNED else (int(H[o]) - 1 if H[o] >= 0 else -1)
+            target = min(want, k) if want >= 0 else k  # valid_to = k: one step per block
+            if target == k:
+                rec_lo[g], rec_hi[g] = nl, nh
+            else:  # target = k - 1 (only a lane r+1 that hits now): the previous state
+                rec_lo[g], rec_hi[g] = ln[1], ln[2]
+            rec_step[g] = target
+            if rl == L2_NEXT and want >= 0 and k < want:
+                bad[o] = True
+            ln[1], ln[2] = nl, nh
+            if not (want >= 0 or not inv_ok):
+                keep.append(ln)
+        lanes = [ln for ln in keep if not bad[ln[13]]]
 
 
 def _l2_caps(s_lane, level, alpha, eta, N):
