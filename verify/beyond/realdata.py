@@ -363,7 +363,7 @@ def run(params: dict, *, progress=None) -> dict:
         raise ValueError(f"rank r must be an integer in 1..{n - 1} for the {n}x{n} covariance "
                          f"of {p['dataset']}, got {rank!r}")
     perm = np.random.default_rng(seed).permutation(M)
-    rows, series, notes_adj, eig_acc = [], [], set(), []
+    rows, series, notes_adj, eig_acc, theta = [], [], set(), [], None
     total = len(ms)
     for j, m in enumerate(ms):
         if progress is not None:
@@ -372,6 +372,7 @@ def run(params: dict, *, progress=None) -> dict:
         E = _cov(X, idx) / scale - C
         st = setting(C, E, p, rank)
         notes_adj.update(st.adjustments)
+        theta = float(st.theta)
         pred = predict(st)
         sim = simulate(st, max_steps=K)
         noiseless = not np.any(E)
@@ -411,6 +412,7 @@ def run(params: dict, *, progress=None) -> dict:
         f"rank r = {rank}{' (auto: largest s_r/s_r+1 for r <= %d)' % RANK_SEARCH if p['rank'] is None else ''}: "
         f"s_r = {gap[0]:.4g}, s_r+1 = {gap[1]:.4g}, gap s_r - s_r+1 = {gap[0] - gap[1]:.4g}, "
         f"ratio {gap[0] / gap[1]:.4g}" if gap[1] > 0 else f"rank r = {rank}: s_r+1 = 0",
+        f"theta = {theta:.6g}" + (" (default eps * s_r)" if p["theta"] is None else ""),
         "predicted rows: predict's T0_upper / T1_lower (P4; L1 when E = 0) and the error bound "
         "(P5; L2 when E = 0), labelled with the claim only when every hypothesis predict "
         "reports holds; in_bounds: the observed T0~ <= T0_upper and T1~ >= T1_lower",
@@ -437,25 +439,31 @@ def run(params: dict, *, progress=None) -> dict:
 
 
 def _finding(dataset, rank, K, rows):
-    """One sentence from the rows: how often X_T0 beats Y_+ against C_r (and against C), and
-    how often P4 (Y's t_i) predicts / simulate observes a nonempty interval under noise."""
-    den = [r for r in rows if r["row"] == "denoising at k = T0~" and r["ratio_F"] is not None]
+    """One sentence from the rows: at the noisy subset sizes, how often X_T0 beats Y_+ against
+    C_r, how it compares with Y's rank-r truncation and against C itself, and how often P4
+    (Y's t_i) predicts / simulate observes a nonempty interval."""
+    noisy = sorted({r["m"] for r in rows if r["e_2"] > 0})
+    den = [r for r in rows if r["row"] == "denoising at k = T0~" and r["ratio_F"] is not None
+           and (r["e_2"] > 0 or not noisy)]
     if not den:
         return f"On {dataset} (r = {rank}) no observed low-rank interval was found within {K} steps."
     lo, hi = min(r["ratio_F"] for r in den), max(r["ratio_F"] for r in den)
-    noisy = {r["m"] for r in rows if r["e_2"] > 0}
-    pred = sum(1 for r in rows if r["m"] in noisy and r["row"].startswith("predicted [")
-               and r["label"] == "P4" and r["nonempty"])
-    obs = sum(1 for r in rows if r["m"] in noisy and r["row"].startswith("observed")
-              and r["nonempty"])
-    vs_c = sum(1 for r in den if r["e_2"] > 0 and r["errC_F"] < r["YplusC_F"])
-    out = (f"On {dataset} (r = {rank}), the early-stopped product at T0~ is closer to the "
-           f"full-data C_r than the limit Y_+ at {sum(r['ratio_F'] < 1 for r in den)} of "
-           f"{len(den)} subset sizes (Frobenius ratio {lo:.3g} to {hi:.3g})")
+    rel = [r["err_F"] / r["Yr_F"] for r in den if r["Yr_F"] > 0]
+    out = (f"On {dataset} (r = {rank}), at {'the noisy' if noisy else 'the'} subset sizes the "
+           f"early-stopped product X_T0~ is closer to the full-data C_r than the limit Y_+ at "
+           f"{sum(r['ratio_F'] < 1 for r in den)} of {len(den)} (Frobenius ratio {lo:.3g} to "
+           f"{hi:.3g}")
+    if rel:
+        out += f"; {min(rel):.3g} to {max(rel):.3g} times the error of Y's rank-r truncation"
+    out += ")"
     if noisy:
-        out += (f", but closer to C itself than Y_+ at {vs_c} of {len(noisy)} noisy sizes; P4 "
-                f"predicts a nonempty interval at {pred} of {len(noisy)} noisy sizes and one is "
-                f"observed at {obs}")
+        vs_c = sum(1 for r in den if r["errC_F"] < r["YplusC_F"])
+        pred = sum(1 for r in rows if r["m"] in noisy and r["row"].startswith("predicted [")
+                   and r["label"] == "P4" and r["nonempty"])
+        obs = sum(1 for r in rows if r["m"] in noisy and r["row"].startswith("observed")
+                  and r["nonempty"])
+        out += (f" but closer to C itself at {vs_c}, and P4 predicts a nonempty interval at "
+                f"{pred} of {len(noisy)} while one is observed at {obs}")
     return out + "."
 
 
