@@ -975,9 +975,12 @@ class _Dask:
                              f"'dmf-verify[sweep]' ({exc})") from None
         from verify import __version__
 
+        # distributed's and tornado's own log lines (connection retries, and after Ctrl-C a
+        # traceback from distributed's sync cancel callback) are not for the user: the sweep
+        # reports failures itself, as one line
         self._quiet = [(lg, lg.level) for lg in map(logging.getLogger, ("distributed", "tornado"))]
         for lg, _ in self._quiet:
-            lg.setLevel(logging.ERROR)
+            lg.setLevel(logging.CRITICAL)
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
