@@ -250,10 +250,14 @@ def series(run, label: str, rank: int) -> dict:
             "rank": [effective_rank(run.singular_values[i], rel=RANK_REL) for i in idx]}
 
 
-_STYLES = [("tab:blue", "-"), ("tab:orange", "--"), ("tab:green", "-."), ("tab:red", ":"),
-           ("tab:purple", (0, (5, 1, 1, 1))), ("tab:brown", (0, (3, 1, 1, 1, 1, 1))),
-           ("tab:pink", (0, (1, 1))), ("tab:gray", (0, (8, 2))), ("tab:olive", "-"),
-           ("tab:cyan", "--")]
+_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown",
+           "tab:pink", "tab:gray", "tab:olive", "tab:cyan"]
+_LINES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 2))]
+
+
+def _style(j):
+    """Colour and line style of row j: 10 colours x 7 styles, distinct for 70 rows."""
+    return _COLORS[j % len(_COLORS)], _LINES[j % len(_LINES)]
 
 
 def interval_figure(result: dict, out_dir: str, stem: str, *, xkey: str, xlabel: str,
@@ -277,7 +281,7 @@ def interval_figure(result: dict, out_dir: str, stem: str, *, xkey: str, xlabel:
     r = p["rank"]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4.6))
     for j, s in enumerate(ser):
-        color, ls = _STYLES[j % len(_STYLES)]
+        color, ls = _style(j)
         ks = s["steps"]
         ax.plot(ks, [v[0] for v in s["sigma"]], color=color, ls=ls, lw=1.0)
         ax.plot(ks, [v[r] for v in s["sigma"]], color=color, ls=ls, lw=2.2, label=s["label"])
@@ -341,7 +345,7 @@ def reduced_control(pb: Problem, run) -> dict:
     from verify.explore import simulate
 
     p = pb.p
-    sim = simulate(pb.st, max_steps=p["steps"])
+    sim = simulate(pb.st, max_steps=p["steps"], samples=1)  # T0, T1 only
     N, eta = p["depth"], p["eta"]
     t = np.array([float(x) for x in pb.st.t])
     x = np.full(t.shape, p["alpha"])
