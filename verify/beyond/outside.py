@@ -238,13 +238,17 @@ def first_where(rows, key, pred):
 
 
 def series(run, label: str, rank: int) -> dict:
-    """A trajectory for the figure: about :data:`SERIES_POINTS` recorded steps, sigma_1 ..
-    sigma_{r+1} at each, and the effective rank."""
+    """A trajectory for the figure: at most :data:`SERIES_POINTS` recorded steps (half evenly
+    spaced, half geometrically), sigma_1 .. sigma_{r+1} at each, and the effective rank."""
     from verify.beyond.common import effective_rank
 
     m = len(run.steps)
-    idx = sorted({round(j * (m - 1) / (SERIES_POINTS - 1)) for j in range(SERIES_POINTS)}) \
-        if m > SERIES_POINTS else list(range(m))
+    half = SERIES_POINTS // 2
+    if m > SERIES_POINTS:  # half evenly spaced, half geometrically (for a log step axis)
+        idx = sorted({round(j * (m - 1) / (half - 1)) for j in range(half)}
+                     | {round(m ** (j / (half - 1))) - 1 for j in range(half)})
+    else:
+        idx = list(range(m))
     return {"label": label, "steps": [run.steps[i] for i in idx],
             "sigma": [[float(s) for s in run.singular_values[i][:rank + 1]] for i in idx],
             "rank": [effective_rank(run.singular_values[i], rel=RANK_REL) for i in idx]}
@@ -261,11 +265,13 @@ def _style(j):
 
 
 def interval_figure(result: dict, out_dir: str, stem: str, *, xkey: str, xlabel: str,
-                    title: str) -> list:
+                    title: str, xlabels=None, logx: bool = False) -> list:
     """The figure of one study: left, sigma_1 (thin) and sigma_{r+1} (thick) of P against the
     step for every row, one colour and line style per row, with theta and the learned level;
     right, the observed T0 and T1 per row with the paper's bounds T0 <= UB0, T1 >= LB1 of
-    the nearest covered setting; rows whose interval is empty are shaded and marked."""
+    the nearest covered setting; rows whose interval is empty are shaded and marked.
+    ``xlabels``: the tick labels of the rows (default ``row[xkey]``); ``logx``: a log step
+    axis on the left (k + 1 drawn)."""
     import os
 
     import matplotlib
@@ -282,13 +288,16 @@ def interval_figure(result: dict, out_dir: str, stem: str, *, xkey: str, xlabel:
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4.6))
     for j, s in enumerate(ser):
         color, ls = _style(j)
-        ks = s["steps"]
+        ks = [k + 1 for k in s["steps"]] if logx else s["steps"]
         ax.plot(ks, [v[0] for v in s["sigma"]], color=color, ls=ls, lw=1.0)
         ax.plot(ks, [v[r] for v in s["sigma"]], color=color, ls=ls, lw=2.2, label=s["label"])
     ax.axhline(p["theta"], color="black", lw=0.8, ls=":")
-    ax.text(0, p["theta"], " theta", va="bottom", fontsize=8)
+    ax.text(0.01, p["theta"], "theta", va="bottom", fontsize=8,
+            transform=ax.get_yaxis_transform())
     ax.set_yscale("log")
-    ax.set_xlabel("step k")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel("step k + 1" if logx else "step k")
     ax.set_ylabel(f"sigma_1 (thin), sigma_{r + 1} (thick) of P(k)")
     ax.legend(fontsize=7, loc="lower right", title=xlabel, title_fontsize=7)
     xs = list(range(len(rows)))
@@ -320,7 +329,7 @@ def interval_figure(result: dict, out_dir: str, stem: str, *, xkey: str, xlabel:
         bx.text(i, 0.72, "interval empty", fontsize=7, va="center", ha="center", rotation=90,
                 transform=bx.get_xaxis_transform(), color="0.3")
     bx.set_xticks(xs)
-    bx.set_xticklabels([str(rw[xkey]) for rw in rows], rotation=30, fontsize=7)
+    bx.set_xticklabels(xlabels or [str(rw[xkey]) for rw in rows], rotation=30, fontsize=7)
     bx.set_xlabel(xlabel)
     bx.set_ylabel("step")
     bx.set_yscale("log")
