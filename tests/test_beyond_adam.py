@@ -1,24 +1,16 @@
 """Tests for verify/beyond/adam.py (`dmf-verify explore adam`)."""
 
-import json
-
 import pytest
+from beyond_checks import (exits_2_with_one_line, raises_value_error, result_fixtures, same_json,
+                           writes_png_and_pdf)
 
 from verify.beyond import adam as study
 from verify.beyond.common import validate_result
-from verify.cli import main
 
 SMALL = {"n": 5, "steps": 800, "lrs": [1e-3, 1e-2], "seed": 1}
 
 
-@pytest.fixture(scope="module")
-def default():
-    return study.run({"seed": 0})
-
-
-@pytest.fixture(scope="module")
-def small():
-    return study.run(dict(SMALL))
+default, small = result_fixtures(study, SMALL)
 
 
 def test_result_follows_the_schema(default):
@@ -66,14 +58,11 @@ def test_noise_switches_the_prediction_to_p4(small):
 
 
 def test_same_seed_gives_identical_json(small):
-    assert json.dumps(study.run(dict(SMALL)), sort_keys=True) == json.dumps(small, sort_keys=True)
+    assert same_json(study.run(dict(SMALL)), small)
 
 
 def test_figures_write_png_and_pdf_and_leave_the_result_alone(small, tmp_path):
-    before = json.dumps(small, sort_keys=True)
-    paths = study.figures(small, str(tmp_path))
-    assert [p.rsplit(".", 1)[1] for p in paths] == ["png", "pdf"]
-    assert json.dumps(small, sort_keys=True) == before
+    writes_png_and_pdf(study.figures, small, tmp_path)
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -87,9 +76,7 @@ def test_figures_write_png_and_pdf_and_leave_the_result_alone(small, tmp_path):
     (["--noise=-0.1"], "noise must be >= 0"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, words, capsys):
-    assert main(["explore", "adam", *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and words in err and "Traceback" not in err
+    exits_2_with_one_line("adam", argv, words, capsys)
 
 
 @pytest.mark.parametrize("params, words", [
@@ -100,5 +87,4 @@ def test_bad_input_exits_2_with_one_line(argv, words, capsys):
     ({"steps": 0}, "steps must be an integer >= 1"),
 ])
 def test_bad_input_to_the_api_is_a_value_error(params, words):
-    with pytest.raises(ValueError, match=words):
-        study.run(params)
+    raises_value_error(study.run, params, words)

@@ -3,23 +3,17 @@
 import json
 
 import pytest
+from beyond_checks import (exits_2_with_one_line, raises_value_error, result_fixtures, same_json,
+                           writes_png_and_pdf)
 
 from verify.beyond import init as study
 from verify.beyond.common import validate_result
-from verify.cli import main
 from verify.explore import simulate
 
 SMALL = {"n": 6, "steps": 1200, "sigmas": [0.0, 0.1, 1.0], "seed": 3}
 
 
-@pytest.fixture(scope="module")
-def default():
-    return study.run({"seed": 0})
-
-
-@pytest.fixture(scope="module")
-def small():
-    return study.run(dict(SMALL))
+default, small = result_fixtures(study, SMALL)
 
 
 def test_result_follows_the_schema_with_one_row_and_one_trajectory_per_initialization(default):
@@ -64,15 +58,13 @@ def test_a_large_spread_starts_above_theta_and_empties_the_interval(default):
 
 def test_same_seed_gives_identical_json_and_another_seed_other_random_rows(small):
     again = study.run(dict(SMALL))
-    assert json.dumps(again, sort_keys=True) == json.dumps(small, sort_keys=True)
+    assert same_json(again, small)
     other = study.run(dict(SMALL, seed=4))
     assert other["rows"][1]["P0_sigma1"] != small["rows"][1]["P0_sigma1"]
 
 
 def test_figures_write_png_and_pdf(small, tmp_path):
-    paths = study.figures(small, str(tmp_path))
-    assert [p.rsplit(".", 1)[1] for p in paths] == ["png", "pdf"]
-    assert all((tmp_path / p.rsplit("/", 1)[1]).stat().st_size > 1000 for p in paths)
+    writes_png_and_pdf(study.figures, small, tmp_path)
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -86,9 +78,7 @@ def test_figures_write_png_and_pdf(small, tmp_path):
     (["--spectrum", "1,-0.1"], "spectrum: every value must be >= 0"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, words, capsys):
-    assert main(["explore", "init", *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and words in err and "Traceback" not in err
+    exits_2_with_one_line("init", argv, words, capsys)
 
 
 @pytest.mark.parametrize("params, words", [
@@ -99,8 +89,7 @@ def test_bad_input_exits_2_with_one_line(argv, words, capsys):
     ({"seed": -1}, "seed must be an integer >= 0"),
 ])
 def test_bad_input_to_the_api_is_a_value_error(params, words):
-    with pytest.raises(ValueError, match=words):
-        study.run(params)
+    raises_value_error(study.run, params, words)
 
 
 def test_params_are_not_modified():

@@ -1,26 +1,19 @@
 """Tests for verify/beyond/nonsymmetric.py (`dmf-verify explore nonsymmetric`)."""
 
-import json
 
 import numpy as np
 import pytest
+from beyond_checks import (exits_2_with_one_line, raises_value_error, result_fixtures, same_json,
+                           writes_png_and_pdf)
 
 from verify.beyond import nonsymmetric as study
 from verify.beyond.common import validate_result
 from verify.beyond.matrixgd import identity_init, run_matrix
-from verify.cli import main
 
 SMALL = {"n": 6, "steps": 1000, "noises": [0.0, 0.3], "negatives": [-0.5], "seed": 2}
 
 
-@pytest.fixture(scope="module")
-def default():
-    return study.run({"seed": 0})
-
-
-@pytest.fixture(scope="module")
-def small():
-    return study.run(dict(SMALL))
+default, small = result_fixtures(study, SMALL)
 
 
 def _row(result, target):
@@ -104,14 +97,13 @@ def test_the_negative_eigenvalue_is_learned_later_at_30_digits_than_in_float64()
 
 
 def test_same_seed_gives_identical_json(small):
-    assert json.dumps(study.run(dict(SMALL)), sort_keys=True) == json.dumps(small, sort_keys=True)
+    assert same_json(study.run(dict(SMALL)), small)
     other = study.run(dict(SMALL, seed=3))
     assert other["rows"][1]["e_sym"] != small["rows"][1]["e_sym"]
 
 
 def test_figures_write_png_and_pdf(small, tmp_path):
-    paths = study.figures(small, str(tmp_path))
-    assert [p.rsplit(".", 1)[1] for p in paths] == ["png", "pdf"]
+    writes_png_and_pdf(study.figures, small, tmp_path)
 
 
 def test_no_negatives_leaves_the_rows_out():
@@ -128,9 +120,7 @@ def test_no_negatives_leaves_the_rows_out():
     (["--steps", "0"], "must be >= 1"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, words, capsys):
-    assert main(["explore", "nonsymmetric", *argv]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and words in err and "Traceback" not in err
+    exits_2_with_one_line("nonsymmetric", argv, words, capsys)
 
 
 @pytest.mark.parametrize("params, words", [
@@ -140,5 +130,4 @@ def test_bad_input_exits_2_with_one_line(argv, words, capsys):
     ({"noises": "0.1"}, "list of numbers"),
 ])
 def test_bad_input_to_the_api_is_a_value_error(params, words):
-    with pytest.raises(ValueError, match=words):
-        study.run(params)
+    raises_value_error(study.run, params, words)
