@@ -239,7 +239,8 @@ def first_where(rows, key, pred):
 
 def series(run, label: str, rank: int) -> dict:
     """A trajectory for the figure: at most :data:`SERIES_POINTS` recorded steps (half evenly
-    spaced, half geometrically), sigma_1 .. sigma_{r+1} at each, and the effective rank."""
+    spaced, half geometrically), sigma_1 .. sigma_{r+1} at each (6 significant digits: the
+    figure needs no more), and the effective rank."""
     from verify.beyond.common import effective_rank
 
     m = len(run.steps)
@@ -250,7 +251,8 @@ def series(run, label: str, rank: int) -> dict:
     else:
         idx = list(range(m))
     return {"label": label, "steps": [run.steps[i] for i in idx],
-            "sigma": [[float(s) for s in run.singular_values[i][:rank + 1]] for i in idx],
+            "sigma": [[float(f"{float(s):.6g}") for s in run.singular_values[i][:rank + 1]]
+                      for i in idx],
             "rank": [effective_rank(run.singular_values[i], rel=RANK_REL) for i in idx]}
 
 
