@@ -22,6 +22,8 @@ PUBLIC_MODULES = [
     "verify.handle", "verify.inequality", "verify.userclaims", "verify.pytest_plugin",
     "verify.sweep", "verify.sweep_plot",
     "verify.linalg", "verify.fastlanes",
+    "verify.beyond.matrixgd", "verify.beyond.outside", "verify.beyond.init",
+    "verify.beyond.nonsymmetric", "verify.beyond.adam",
 ]
 
 _PROBE = """
