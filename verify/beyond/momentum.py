@@ -169,8 +169,6 @@ def run(params: dict, *, progress=None) -> dict:
     p = _params(params)
     st = make_setting(depth=p["depth"], alpha=p["alpha"], eta=p["eta"], rank=p["rank"],
                       eps=p["eps"], spectrum=p["spectrum"], theta=p["theta"], dps=p["dps"])
-    if not 1 <= p["rank"] < st.n:
-        raise ValueError(f"rank must lie in 1..{st.n - 1} for {st.n} eigenvalues, got {p['rank']}")
     pred = predict(st)
     l1 = all(h["holds"] for h in pred["hypotheses"])
     with mpmath.workdps(p["dps"]):
