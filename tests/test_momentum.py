@@ -171,3 +171,70 @@ def test_inputs_are_not_modified():
     interval_hp(targets, configs=configs, max_steps=20, **README)
     interval_f64(targets, configs=configs, max_steps=20, **README)
     assert targets == [1, "0.1", "0.05"] and configs == [("0.5", "heavyball")]
+
+
+@st.composite
+def dominance_problems(draw, *, step_bound=True):
+    """Rank-1 problems with 0 < alpha^N < t_2 < t_1, theta < t_2, eps in (0, 1) and eta a
+    fraction of the S1 step bound of t_1 (``step_bound``) or beyond it (eta N t_1^A in
+    (1, 4]); built by construction."""
+    N = draw(st.integers(2, 4))
+    t2 = draw(st.floats(0.05, 1.0))
+    t1 = t2 * (1 + draw(st.floats(0.01, 20.0)))
+    alpha = (t2 * draw(st.floats(0.01, 0.9))) ** (1 / N)
+    with mpmath.workdps(30):
+        bound = float(monotone_step_bound(t1, N))
+    c = draw(st.floats(0.05, 0.999)) if step_bound else draw(st.floats(1.001, 4.0))
+    return dict(targets=[t1, t2], depth=N, alpha=alpha, eta=bound * c, rank=1,
+                eps=draw(st.floats(0.001, 0.5)), theta=t2 * draw(st.floats(0.01, 0.99)),
+                beta=draw(st.floats(0.0, 0.99)))
+
+
+def _hb_against_gd(p):
+    kw = {k: v for k, v in p.items() if k not in ("targets", "beta")}
+    return interval_hp(p["targets"], configs=[(0, "heavyball"), (p["beta"], "heavyball")],
+                       max_steps=2000, **kw)
+
+
+@settings(max_examples=25)
+@given(dominance_problems())
+def test_heavy_ball_reaches_every_level_below_t_no_later_than_gd(p):
+    """The dominance proved in docs/beyond.md ("Momentum, exactly"): under S1's step bound
+    and 0 <= beta < 1, T0 (rank 1) and T1 of heavy ball are at most gradient descent's."""
+    from bounds.momentum import m1_hypotheses
+
+    assert all(m1_hypotheses(t, p["alpha"], p["eta"], p["beta"], p["depth"]) for t in p["targets"])
+    gd, hb = _hb_against_gd(p)
+    assert gd.decided and hb.decided and not gd.diverged
+    if gd.T0 is not None:  # else censored at max_steps
+        assert hb.T0 is not None and hb.T0 <= gd.T0
+    if gd.T1 is not None:
+        assert hb.T1 is not None and hb.T1 <= gd.T1
+
+
+@settings(max_examples=15)
+@given(dominance_problems(step_bound=False))
+def test_dominance_also_holds_beyond_the_step_bound_where_gd_reaches_the_level(p):
+    """The remark of docs/beyond.md: phi_t is unimodal on [0, t^(1/N)] with phi_t(u) = u,
+    which is all the hitting-time comparison needs (not part of the proved statement)."""
+    from hypothesis import assume
+
+    gd, hb = _hb_against_gd(p)
+    assume(not hb.diverged)  # a lane of the pair diverged: the engine stops the pair
+    if gd.T0 is not None and not gd.diverged:
+        assert hb.T0 is not None and hb.T0 <= gd.T0
+    if gd.T1 is not None and not gd.diverged:
+        assert hb.T1 is not None and hb.T1 <= gd.T1
+
+
+def test_negative_control_nesterov_is_not_covered_its_T0_can_come_later_than_gd():
+    """The dominance argument evaluates phi at x_k; Nesterov evaluates it at the look-ahead
+    point, and its hitting time can exceed gradient descent's (found by a float64 search,
+    decided here at 50 digits): N = 2, t = 1, alpha = 0.87, eta = 0.49 (eta N t^A = 0.98),
+    beta = 0.97, level 0.989."""
+    gd, nest, hb = interval_hp([1, "0.1"], configs=[(0, "heavyball"), ("0.97", "nesterov"),
+                                                    ("0.97", "heavyball")],
+                               depth=2, alpha="0.87", eta="0.49", rank=1, eps="0.011",
+                               theta="0.05", max_steps=100)
+    assert all(r.decided for r in (gd, nest, hb))
+    assert (gd.T0, nest.T0, hb.T0) == (2, 3, 2)
