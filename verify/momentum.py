@@ -45,7 +45,6 @@ Full matrix (:func:`simulate_full_momentum`): N factors with a velocity each, fl
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from numbers import Integral
 
