@@ -337,6 +337,35 @@ def _mp_matrix(A):
     return out
 
 
+def arb_prefix(F):
+    """Prefix products ``pre[j] = W_j ... W_1`` of arb_mat factors ``F = [W_1, ..., W_N]``
+    (``pre[0]`` unused), each rounded to its midpoint."""
+    N = len(F)
+    pre = [None] * (N + 1)
+    pre[1] = F[0]
+    for j in range(2, N + 1):
+        pre[j] = (F[j - 1] * pre[j - 1]).mid()
+    return pre
+
+
+def arb_gradients(F, pre, R):
+    """``dL/dW_j = (W_N...W_{j+1})^T R (W_{j-1}...W_1)^T`` for j = 1..N (a list, 0-based) from
+    arb_mat factors, their :func:`arb_prefix` ``pre`` and the residual ``R = P - Y``; every
+    product rounded to its midpoint."""
+    N = len(F)
+    suf = [None] * N
+    suf[N - 2] = F[N - 1]
+    for j in range(N - 3, -1, -1):
+        suf[j] = (suf[j + 1] * F[j + 1]).mid()
+    out = []
+    for j in range(N):
+        G = R if suf[j] is None else (suf[j].transpose() * R).mid()
+        if j > 0:
+            G = (G * pre[j].transpose()).mid()
+        out.append(G)
+    return out
+
+
 def _simulate_full_arb(Y, *, depth, eta, alpha, init, steps, checkpoints, monitor,
                        divergence_bound, dps) -> FullRun:
     """:func:`simulate_full` with flint ``arb_mat`` products at ``dps_to_prec(dps)`` bits."""
@@ -375,10 +404,7 @@ def _simulate_full_arb(Y, *, depth, eta, alpha, init, steps, checkpoints, monito
         products, last_good = {}, F
         diverged_step = stopped_at = None
         for k in range(steps + 1):
-            pre = [None] * (N + 1)
-            pre[1] = F[0]
-            for j in range(2, N + 1):
-                pre[j] = (F[j - 1] * pre[j - 1]).mid()
+            pre = arb_prefix(F)
             P = pre[N]
             if bound is not None and any(
                     not mpmath.isfinite(x) or abs(x) > bound
@@ -393,18 +419,7 @@ def _simulate_full_arb(Y, *, depth, eta, alpha, init, steps, checkpoints, monito
                 break
             if k == steps:
                 break
-            R = P - Ya
-            suf = [None] * N
-            suf[N - 2] = F[N - 1]
-            for j in range(N - 3, -1, -1):
-                suf[j] = (suf[j + 1] * F[j + 1]).mid()
-            newF = []
-            for j in range(N):
-                G = R if suf[j] is None else (suf[j].transpose() * R).mid()
-                if j > 0:
-                    G = (G * pre[j].transpose()).mid()
-                newF.append((F[j] - e_a * G).mid())
-            F = newF
+            F = [(Fj - e_a * G).mid() for Fj, G in zip(F, arb_gradients(F, pre, P - Ya))]
         final = diverged_step - 1 if diverged_step is not None else (
             stopped_at if stopped_at is not None else steps)
         return FullRun(dps=dps, depth=N, eta=eta_v, steps=steps, products=products,
