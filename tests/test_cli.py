@@ -873,7 +873,12 @@ def test_every_flag_has_help_and_shows_its_default(capsys):
 
     p, subs = _subparsers()
     assert set(subs) == {"run", "check", "list", "predict", "simulate", "figures", "sweep",
-                         "sweep-plot"}
+                         "sweep-plot", "explore"}
+    subs = dict(subs)
+    studies = next(a for a in subs["explore"]._actions
+                   if isinstance(a, argparse._SubParsersAction)).choices
+    assert set(studies) == {"momentum", "init", "nonsymmetric", "adam", "realdata"}
+    subs.update({f"explore {k}": v for k, v in studies.items()})
     for name, sp in subs.items():
         text = sp.format_help()
         for action in sp._actions:
@@ -888,7 +893,8 @@ def test_every_flag_has_help_and_shows_its_default(capsys):
 
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["simulate", "--help"],
                                   ["check", "--help"], ["list", "--help"], ["sweep", "--help"],
-                                  ["sweep-plot", "--help"]])
+                                  ["sweep-plot", "--help"], ["explore", "--help"],
+                                  ["explore", "momentum", "--help"]])
 def test_help_lists_the_exit_codes(capsys, argv):
     from verify.cli import build_parser
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 
@@ -286,7 +287,8 @@ def _add_explore(sub) -> None:
                                      "with the ID of the claim that proves it.",
                          epilog=EXIT_CODES)
     studies = exp.add_subparsers(dest="study", parser_class=_Parser, metavar="STUDY",
-                                 title="studies")
+                                 title="studies", help="the study to run (`dmf-verify explore "
+                                                       "STUDY --help` for its flags)")
     for name in sorted(STUDIES):
         if importlib.util.find_spec(STUDIES[name]) is None:  # not built (yet)
             continue
@@ -294,6 +296,7 @@ def _add_explore(sub) -> None:
         sp = studies.add_parser(name, help=mod.TITLE, description=mod.TITLE + ".",
                                 epilog=EXIT_CODES)
         mod.add_arguments(sp)
+        _uniform_defaults(sp)
         sp.add_argument("--seed", type=_int_arg(0, MAX_SEED), default=0,
                         help="seed of every random draw of the study")
         sp.add_argument("--json", action="store_true",
@@ -304,6 +307,24 @@ def _add_explore(sub) -> None:
         sp.add_argument("--no-progress", action="store_true",
                         help="no progress bar on stderr (it is off anyway when stderr is not "
                              "a terminal)")
+
+
+_DEFAULT_NOTE = re.compile(r"\s*\(default:?\s(?:[^()]|\([^()]*\))*\)")
+
+
+def _uniform_defaults(sp) -> None:
+    """A study's flags show their defaults as every other flag does, "(default: X)" added by
+    the formatter: a default the help text states by hand is dropped from it, and a list
+    default is kept as the comma-separated text the flag's type parses (argparse applies the
+    type to a string default)."""
+    for action in sp._actions:
+        if action.default is None or action.default is False or not action.option_strings:
+            continue
+        if isinstance(action.default, (list, tuple)) and action.type is not None:
+            action.default = ",".join(format(v, "g") if isinstance(v, float) else str(v)
+                                      for v in action.default)
+        if action.help:
+            action.help = _DEFAULT_NOTE.sub("", action.help)
 
 
 def _number(text: str) -> str:

@@ -42,14 +42,15 @@ def add_arguments(parser) -> None:
     ob.add_problem_arguments(parser)
     parser.add_argument("--noises", type=ob.grid_arg, default=list(DEFAULT_NOISES),
                         metavar="e1,e2,...",
-                        help="spectral norms e >= 0 of the non-symmetric E (default "
-                             "0,0.01,0.03,0.1,0.3,0.5,1,2; 0 is the control)")
+                        help="spectral norms e >= 0 of the non-symmetric E, one row each; "
+                             "e = 0 is the control")
     parser.add_argument("--negatives", type=ob.grid_arg, default=list(DEFAULT_NEGATIVES),
                         metavar="l1,l2,...",
                         help="negative eigenvalues lam < 0 that replace W's smallest one, one "
                              "row each (default -0.05,-0.5,-1.5)")
     parser.add_argument("--no-negatives", dest="negatives", action="store_const", const=[],
-                        help="leave out the rows with a negative eigenvalue")
+                        help="leave out the rows with a negative eigenvalue "
+                             "(default: keep them, as --negatives)")
 
 
 def _nonsymmetric_noise(n, e, seed):
