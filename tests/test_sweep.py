@@ -481,3 +481,32 @@ def test_sweep_plot_of_a_random_design_and_of_an_empty_output(capsys, tmp_path):
     code, _, err = run_cli(capsys, "sweep-plot", str(empty), "--out", str(tmp_path / "f"))
     assert code == 2
     one_line_error(err, "no points in")
+
+
+def test_a_sigint_during_a_part_write_waits_for_the_write_with_other_threads_running():
+    """A Dask client runs threads; a SIGINT then reaches Python even while the main thread
+    masks it. The write block defers it (KeyboardInterrupt after the block), and with
+    ignore=True (the save after a Ctrl-C) drops it."""
+    import threading
+
+    from verify.sweep import _NoSigint
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        finished = []
+        with pytest.raises(KeyboardInterrupt):
+            with _NoSigint():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)  # the handler has run by now
+                finished.append("write")
+        assert finished == ["write"]
+        with _NoSigint(ignore=True):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)
+            finished.append("save")
+        assert finished == ["write", "save"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        stop.set()

@@ -809,22 +809,35 @@ def read_results(out: str, columns=None):
 
 
 class _NoSigint:
-    """Block SIGINT while a part is written (delivered when the block ends), so Ctrl-C never
-    cuts a write and never loses the rows being written."""
+    """Defer SIGINT while a part is written (raised as KeyboardInterrupt when the write is
+    done), so Ctrl-C never cuts a write and never loses the rows being written. A Python
+    handler, not a signal mask: with other threads running (a Dask client's event loop) a
+    SIGINT masked in the main thread is delivered to another thread, and Python still raises
+    it in the main thread, in the middle of the write. ``ignore=True``: a SIGINT during the
+    block is dropped (the save after a Ctrl-C is not cut by a second one)."""
+
+    def __init__(self, *, ignore: bool = False):
+        self.ignore = ignore
 
     def __enter__(self):
         import signal
 
         self.ok = threading.current_thread() is threading.main_thread()
+        self.got = False
         if self.ok:
-            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            self.old = signal.signal(signal.SIGINT, self._defer)
         return self
 
-    def __exit__(self, *exc):
+    def _defer(self, signum, frame):
+        self.got = True
+
+    def __exit__(self, exc_type, *exc):
         import signal
 
         if self.ok:
-            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+            signal.signal(signal.SIGINT, self.old)
+            if self.got and not self.ignore and exc_type is None and callable(self.old):
+                self.old(signal.SIGINT, None)  # Python's default handler: KeyboardInterrupt
         return False
 
 
@@ -1175,18 +1188,20 @@ def run_sweep(spec: Spec, out: str, *, jobs: int | None = None, scheduler: str |
         flush()
     except KeyboardInterrupt:
         interrupted = True
-        try:
-            buffer.extend(engine.done_results(pending))
-        except Exception:
-            pass
-        engine.stop(pending)
-        flush()
+        with _NoSigint(ignore=True):  # keep what finished; a second Ctrl-C does not cut it
+            try:
+                buffer.extend(engine.done_results(pending))
+            except Exception:
+                pass
+            engine.stop(pending)
+            flush()
     except Exception:  # a bug in a point: keep what finished, then report it
         engine.stop(pending)
         flush()
         raise
     finally:
-        engine.close()
+        with _NoSigint(ignore=interrupted):
+            engine.close()
     seconds = time.perf_counter() - start
     ids = {p["id"] for p in points}
     table = read_results(out, _SUMMARY_COLUMNS)
