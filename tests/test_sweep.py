@@ -496,15 +496,20 @@ def test_a_sigint_during_a_part_write_waits_for_the_write_with_other_threads_run
     other.start()
     try:
         finished = []
+        def signal_and_wait(block):
+            os.kill(os.getpid(), signal.SIGINT)
+            deadline = time.monotonic() + 30
+            while not block.got and time.monotonic() < deadline:  # until the handler ran
+                time.sleep(0.01)
+            assert block.got
+
         with pytest.raises(KeyboardInterrupt):
-            with _NoSigint():
-                os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(0.2)  # the handler has run by now
+            with _NoSigint() as block:
+                signal_and_wait(block)
                 finished.append("write")
         assert finished == ["write"]
-        with _NoSigint(ignore=True):
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.2)
+        with _NoSigint(ignore=True) as block:
+            signal_and_wait(block)
             finished.append("save")
         assert finished == ["write", "save"]
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
