@@ -656,7 +656,8 @@ class Simulation:
         """T0 = min{k : x_i(k)^N >= (1-eps) t_i for all i <= r}, taken as the checks take it:
         the largest first hitting step of the lanes t_1..t_r (the spectrum for L, Y's
         eigenvalues for P), equal to the definition when those lanes increase (S1).
-        :class:`Undecided` when a step is ambiguous or not reached within ``max_steps``."""
+        :class:`Undecided` when a step is ambiguous or not reached within ``max_steps``
+        (``math.inf`` in estimate mode when a lane provably never learns)."""
         self._spectral("T0")
         key = ("T0", self.mode, self._prec_key())
         if key not in self._cache:
@@ -713,17 +714,33 @@ class Simulation:
         return obs
 
     def _t0(self):
-        if self.mode == "estimate":
-            obs = self._observed_interval()
-            if obs.T0 is None:
-                raise Undecided(f"T0 not reached within {self.max_steps} steps")
-            return int(obs.T0)
+        # the lanes are independent: each learned lane's first hit, as observe_interval
+        # reads them off one run of t_1..t_r (inf: a lane provably never learns)
         return max(self.hitting_time(lv, lane=i) for i, lv in enumerate(self._levels_learned()))
+
+    def _never_above(self, theta) -> bool:
+        """x_{r+1}(k)^N <= theta for every k, proved: theta >= max(t_{r+1}, alpha^N) and phi
+        nondecreasing on [0, max(c, alpha)] (c = max(t_{r+1}, 0)^(1/N);
+        :func:`verify.certified.monotone_certificate`, in arb, for the eta the run uses),
+        which keeps the lane between c and alpha, so x^N <= max(t_{r+1}, alpha^N)."""
+        from verify.certified import monotone_certificate
+
+        t_next = self._targets[self.r]
+        if theta < max(t_next, self._alpha ** self.N):
+            return False
+        eta = self.eta if self.mode == "ball" else _frac_text(exact_number(self.eta, "eta"))
+        prec = self.prec if self.mode == "ball" else max(128, int(3.33 * self.dps) + 20)
+        return monotone_certificate(_frac_text(t_next), _frac_text(self._alpha), eta, self.N,
+                                    prec) is not None
 
     def _t1(self):
         r = self.r
         self._lanes_needed()
         theta = self._frac_field("theta")
+        if theta < self._alpha ** self.N:
+            return -1  # x_0^N = alpha^N > theta (exact)
+        if self._never_above(theta):
+            return math.inf
         if self.mode == "estimate":
             obs = self._observed_interval()
             if obs.T1 is not None:
@@ -732,19 +749,9 @@ class Simulation:
                 return math.inf
             H = self.hitting_time(theta, lane=r, strict=True)  # inf when provably never
             return math.inf if H == math.inf else H - 1
-        t_next, aN = self._targets[r], self._alpha ** self.N
-        if theta < aN:
-            return -1  # x_0^N = alpha^N > theta (exact)
-        if theta >= t_next:
-            # phi nondecreasing on [0, max(c, alpha)] (c = max(t,0)^(1/N)) keeps the lane
-            # between c and alpha: x^N <= max(t, alpha^N) <= theta for every k
-            from verify.certified import monotone_certificate
-
-            if monotone_certificate(_frac_text(t_next), _frac_text(self._alpha), self.eta,
-                                    self.N, self.prec) is None:
-                raise Undecided(f"theta >= t_(r+1), but phi is not proved nondecreasing at "
-                                f"{self.prec} bits: T1 = inf not certified")
-            return math.inf
+        if theta >= self._targets[r]:
+            raise Undecided(f"theta >= t_(r+1), but phi is not proved nondecreasing at "
+                            f"{self.prec} bits: T1 = inf not certified")
         return self.hitting_time(theta, lane=r, strict=True) - 1
 
     def _target_rank(self):

@@ -295,8 +295,8 @@ def _decide_mp(a, b, strict, margin_extra, dps):
         return (PASS if ok else FAIL), float((Fraction(b) - Fraction(a)) / scale), 0
     with mpmath.workdps(dps):
         x, y = _to_mp(a), _to_mp(b)
-        if mpmath.isinf(x) and x > 0 and mpmath.isinf(y) and y > 0:  # inf <= inf
-            return (FAIL if strict else PASS), 0.0, 0
+        if mpmath.isinf(x) and x > 0 and mpmath.isinf(y) and y > 0:  # inf <= inf: no slack
+            return (FAIL, 0.0, 0) if strict else (PASS, None, 0)
         if mpmath.isinf(y) and y > 0:
             return PASS, math.inf, 0
         if mpmath.isinf(x) and x > 0:
@@ -318,8 +318,8 @@ def _decide_ball(a, b, strict):
     """(verdict, slack) of a <= b (a < b), rigorous: arb comparisons (an infinite T1 or
     LB1 is the exact +inf of the handle)."""
     if _is_inf(a) or _is_inf(b):
-        if _is_inf(a) and _is_inf(b):
-            return (FAIL if strict else PASS), 0.0
+        if _is_inf(a) and _is_inf(b):  # inf <= inf: no slack to report
+            return (FAIL, 0.0) if strict else (PASS, None)
         return (PASS, math.inf) if _is_inf(b) else (FAIL, -math.inf)
     A, B = _to_arb(a), _to_arb(b)
     if strict:
