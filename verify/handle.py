@@ -903,7 +903,9 @@ class Simulation:
             try:
                 if self.family == "L":
                     B = ev["ub0_real_ball"](S, r, Ep, Al, self.eta, N)
-                    L = ev["lb1_real_ball"](S[r], Th, Al, self.eta, N)
+                    # LB1's case theta >= s_{r+1} (L infinite) decided exactly, so that an
+                    # exact tie of two inexact balls (theta = s_{r+1} = 0.1) is decided
+                    L = None if theta >= self._s[r] else ev["lb1_real_ball"](S[r], Th, Al, self.eta, N)
                 else:
                     T = [_ball_arg(q) for q in self._targets]
                     B, L = ev["p4_bounds_real_ball"](T, S, r, _ball_arg(self._e), Ep, Th, Al,
