@@ -3,7 +3,6 @@ tightened inequality is caught), the integer rewrite of ceilings, exact ties, UN
 kept apart from PASS, certification, the symbolic step, and bad input."""
 
 import math
-from fractions import Fraction
 
 import mpmath
 import pytest
