@@ -328,3 +328,17 @@ def test_readings_that_need_an_l_or_p_instance_or_a_field_are_named():
         Simulation(README).error(3, norm="fro")
     with pytest.raises(ValueError, match="lacks the field 'seed'"):
         Simulation({**README, "noise_kind": "random", "e": 0.1})
+
+
+def test_p3_lane_and_step_are_the_p3_checks_in_both_modes():
+    from verify.checks.perturbed import check_p3
+
+    inst = {"depth": 3, "s": 1.0, "d": 0.3, "e": 0.69, "t_source": "interval", "t_frac": 0.0,
+            "alpha": 0.3, "eta_fraction": 0.95}  # P3's corner: t = s - e, e near s - d
+    out = check_p3(inst, 50)
+    est, ball = Simulation(inst, spec="P3"), Simulation(inst, mode="ball", spec="P3")
+    assert str(est.hitting_time()) == out.observed["K"] and ball.hitting_time() == est.hitting_time()
+    with mpmath.workdps(50):
+        assert abs(est.eta - mpmath.mpf(out.predicted["eta"])) < 1e-12
+    with pytest.raises(ValueError, match="needs an L or P instance"):
+        est.T0()

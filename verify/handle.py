@@ -23,6 +23,20 @@ Instances: ``depth``, ``alpha``, a target ``t`` (or a list ``targets``), a level
 K1, K2 specs), of S3's step bound for ``spec="S3"``. The instances of the specs S1, S2,
 S3, K1, K2 (and K3, which has no step size) are read as they are.
 
+L instances (L1-L3: ``spectrum``, ``r``, ``eps``, ``theta``) have the spectrum as lanes
+(E = 0) and eta_fraction of 1/(N s_1^A); P instances (P1, P3, P4, P5: W from ``spectrum``
+and ``seed``, E by ``noise_kind`` of norm ``e``) have Y's eigenvalues as lanes (exact for
+e = 0 and noise aligned with W's eigenvectors, computed at the run's digits for random
+noise, which ball mode does not certify) and eta_fraction of the spec's step limit. Their
+readings: :meth:`Simulation.T0`, :meth:`Simulation.T1`, :meth:`Simulation.error`
+(||P(k) - W_r||_2), :meth:`Simulation.limit_error`, :meth:`Simulation.ub0_real`,
+:meth:`Simulation.lb1_real`.
+
+>>> low = {"depth": 3, "alpha": "0.05", "eta": "0.2", "spectrum": ["1", "0.1", "0.05"],
+...        "r": 1, "eps": "0.1", "theta": "0.05"}
+>>> Simulation(low).interval(), Simulation(low, mode="ball").T1()
+(LowRankInterval(T0=102, T1=909), 909)
+
 >>> sim = Simulation({"depth": 3, "t": 1.0, "alpha": 0.1, "eta": 0.3, "d": 0.5}, dps=30)
 >>> sim.hitting_time()
 33
