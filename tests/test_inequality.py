@@ -3,7 +3,6 @@ tightened inequality is caught), the integer rewrite of ceilings, exact ties, UN
 kept apart from PASS, certification, the symbolic step, and bad input."""
 
 import math
-from fractions import Fraction
 
 import mpmath
 import pytest
@@ -283,3 +282,76 @@ def test_records_feed_the_plugin_summary():
     (rec,) = take_records()
     assert rec["name"] == "probe" and rec["counts"]["PASS"] == 1 and rec["certified"] == 1
     assert take_records() == []
+
+
+# ---------------------------------------------------------------------------------------
+# L and P instances: T0, T1, UB0, LB1 bound to the handle's readings
+
+from bounds import LB1, T0, T1, UB0  # noqa: E402
+
+L1_HYPS = [h.relation for h in get_claim("L1").hypotheses]
+LOWRANK = {"depth": 3, "alpha": "0.05", "eta": "0.2", "spectrum": ["1", "0.1", "0.05"], "r": 1,
+           "eps": "0.1", "theta": "0.05"}  # T0 = 102, T1 = 909, UB0 = ceil(143.76)
+
+
+def test_the_l1_bound_t0_le_ub0_passes_certified_on_l1_instances():
+    rep = check_inequality(sp.Le(T0, UB0), [], "L1", count=6, seed=3, symbolic=False)
+    assert rep.verdict == "PASS" and rep.counts["PASS"] >= 6
+    assert rep.certified == rep.counts["PASS"]  # E = 0: every lane enclosed
+    assert rep.tightness["max"] <= 1
+    # the corners whose hypotheses fail (eta 2.5 x the bound, theta < alpha^N, no gap) are
+    # N/A through the spec's own evaluator (l1_hypotheses), never PASS
+    assert rep.counts["N/A"] >= 3
+
+
+def test_a_tightened_l1_bound_fails_with_a_shrunk_admissible_instance():
+    from verify.checks.lowrank import _params
+    from verify.checks.verdict import evaluators
+
+    rep = check_inequality(sp.Le(T0, sp.Rational(4, 5) * UB0), [], instances("L1"), count=8,
+                           seed=1, symbolic=False)
+    assert rep.verdict == "FAIL" and rep.shrunk is not None and rep.shrunk.verdict == "FAIL"
+    small = rep.shrunk.instance
+    assert _complexity_of(small) < _complexity_of(rep.counterexample.instance)
+    with mpmath.workdps(50):
+        Nd, *rest = _params("L1", small, 50)
+        assert evaluators("L1")["l1_hypotheses"](*rest, Nd)  # still an admissible L1 instance
+
+
+def _complexity_of(inst):
+    from verify.inequality import _complexity
+
+    return _complexity(inst)
+
+
+def test_the_l1_bound_with_rho_dropped_fails_on_the_readme_instance():
+    s1, eps_ = bounds.s1, bounds.eps
+    true = sp.Le(T0, sp.ceiling(rho(s1) * tau(alpha**N, (1 - eps_) * s1) / eta))
+    dropped = sp.Le(T0, sp.ceiling(tau(alpha**N, (1 - eps_) * s1) / eta))
+    ok = check_inequality(true, [], [LOWRANK], symbolic=False)
+    assert ok.verdict == "PASS" and ok.certified == 1  # 102 <= ceil(143.76)
+    bad = check_inequality(dropped, [], [LOWRANK], symbolic=False, shrink=False)
+    assert bad.verdict == "FAIL" and bad.certified == 1  # 102 > ceil(143.76 / 1.44) = 100
+    assert bad.counterexample.observed["lhs"] == "102"
+
+
+def test_l1_conclusion_and_lb1_with_an_infinite_t1():
+    """theta >= s_2: T1 = LB1 = inf (exact +inf on both sides, certified in ball mode)."""
+    inf_inst = {**LOWRANK, "theta": "0.1"}
+    rep = check_inequality(sp.Ge(T1, LB1), [], [LOWRANK, inf_inst], symbolic=False)
+    assert rep.verdict == "PASS" and rep.certified == 2
+    strict = check_inequality(sp.Gt(T1, LB1), [], [inf_inst], symbolic=False, shrink=False)
+    assert strict.verdict == "FAIL"  # inf > inf is false
+    nonempty = check_inequality(sp.Le(T0, T1), L1_HYPS, [LOWRANK, inf_inst], symbolic=False)
+    assert nonempty.verdict == "PASS" and nonempty.counts["PASS"] == 2
+
+
+def test_p4_bound_on_p4_instances_certifies_only_where_the_noise_is_aligned():
+    rep = check_inequality(sp.Le(T0, UB0), [], "P4", count=3, seed=0, corners=False,
+                           symbolic=False)
+    assert rep.verdict == "PASS" and rep.counts["PASS"] == 3
+    for o in rep.outcomes:
+        aligned = o.instance["noise_kind"] == "worst"
+        assert o.certified == aligned, o.note
+        if not aligned:
+            assert "ball mode abstains" in o.note

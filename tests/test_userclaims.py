@@ -91,7 +91,7 @@ def test_an_unimportable_module_is_named(plugin_module):
     (dict(hypotheses="d < t"), "hypotheses must be a tuple"),
     (dict(hypotheses=(sp.Symbol("d") < 1,)), "not the registry's d"),
     (dict(spec="Q1"), "not a built-in spec"),
-    (dict(spec="P4"), "does not read P4 instances"),
+    (dict(spec="P2"), "does not read P2 instances"),  # no dynamics (L, P1, P3-P5 are read)
 ])
 def test_user_claim_validation(kw, match):
     base = dict(id="U.x", name="x", relation=sp.Lt(d, t), hypotheses=(), spec="K2")

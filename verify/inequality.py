@@ -44,7 +44,7 @@ import functools
 import json
 import math
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Integral
 from typing import Callable, Iterable, Mapping, Sequence
@@ -145,6 +145,8 @@ class InequalityFailed(AssertionError):
 SYMBOLS = {"N": bounds.N, "t": bounds.t, "t'": bounds.tp, "d": bounds.d, "alpha": bounds.alpha,
            "eta": bounds.eta, "epsilon": bounds.eps, "theta": bounds.theta, "s": bounds.s,
            "e": bounds.e, "s_1": bounds.s1, "s_r": bounds.s_r, "s_r+1": bounds.s_r1,
+           "t_1": bounds.t1, "t_r": bounds.t_r, "T0": bounds.T0, "T1": bounds.T1,
+           "UB0": bounds.UB0, "LB1": bounds.LB1,
            "K_t": bounds.K, "tau": bounds.tau_s, "rho": bounds.rho_f, "J_N": bounds.J}
 
 #: ``K_t(level)``: the simulated hitting time of ``level`` (the Symbol ``bounds.K``, printed
@@ -199,6 +201,15 @@ def _is_arb(v) -> bool:
 
 class NotCertifiable(Exception):
     """A ball-mode value that is not an enclosure (an mpf or float from the callables)."""
+
+
+def _is_inf(v) -> bool:
+    """v is +inf (a float, mpf or arb +inf: an infinite T1 or LB1)."""
+    if isinstance(v, float) or isinstance(v, mpmath.mpf):
+        return v == math.inf
+    if _is_arb(v):
+        return not v.is_finite() and v.mid() > 0 and v.rad() == 0
+    return False
 
 
 def _to_mp(v):
@@ -284,7 +295,9 @@ def _decide_mp(a, b, strict, margin_extra, dps):
         return (PASS if ok else FAIL), float((Fraction(b) - Fraction(a)) / scale), 0
     with mpmath.workdps(dps):
         x, y = _to_mp(a), _to_mp(b)
-        if mpmath.isinf(y) and y > 0 and not (mpmath.isinf(x) and x > 0):
+        if mpmath.isinf(x) and x > 0 and mpmath.isinf(y) and y > 0:  # inf <= inf: no slack
+            return (FAIL, 0.0, 0) if strict else (PASS, None, 0)
+        if mpmath.isinf(y) and y > 0:
             return PASS, math.inf, 0
         if mpmath.isinf(x) and x > 0:
             return FAIL, -math.inf, 0
@@ -302,7 +315,12 @@ def _decide_mp(a, b, strict, margin_extra, dps):
 
 
 def _decide_ball(a, b, strict):
-    """(verdict, slack) of a <= b (a < b), rigorous: arb comparisons."""
+    """(verdict, slack) of a <= b (a < b), rigorous: arb comparisons (an infinite T1 or
+    LB1 is the exact +inf of the handle)."""
+    if _is_inf(a) or _is_inf(b):
+        if _is_inf(a) and _is_inf(b):  # inf <= inf: no slack to report
+            return (FAIL, 0.0) if strict else (PASS, None)
+        return (PASS, math.inf) if _is_inf(b) else (FAIL, -math.inf)
     A, B = _to_arb(a), _to_arb(b)
     if strict:
         verdict = PASS if A < B else (FAIL if A >= B else UNDECIDED)
@@ -686,6 +704,21 @@ class _Env:
             return self.sim.eta
         if name == "K_t":
             return self.sim.hitting_time()
+        if name in ("T0", "T1"):
+            return getattr(self.sim, name)()
+        if name == "UB0":  # UB0 = ceil(B): compared with an integer as a real (Ceil)
+            return Ceil(self.sim.ub0_real())
+        if name == "LB1":  # LB1 = ceil(L) - 1, infinite when L is
+            L = self.sim.lb1_real()
+            return math.inf if _is_inf(L) else Ceil(L) + (-1)
+        if name in ("t_1", "t_r"):  # the lanes (exact, or Y's computed eigenvalues)
+            self.sim._lanes_needed()
+            lanes = self.sim._targets
+            return lanes[0] if name == "t_1" else lanes[self.sim.r - 1]
+        if name in ("s_1", "s_r", "s_r+1") and self.sim.family != "scalar" and \
+                self.sim._pspec != "P3":  # W's spectrum, sorted (computed for an explicit W)
+            s = self.sim._s if self.sim._s is not None else self.sim.spectrum
+            return {"s_1": s[0], "s_r": s[self.sim.r - 1], "s_r+1": s[self.sim.r]}[name]
         if name in ("s_1", "s_r", "s_r+1"):
             spec = self.inst.get("spectrum")
             r = self.inst.get("r", 1)
@@ -710,6 +743,16 @@ class _Env:
             return self.sim.exact(name)
         if name == "K_t":
             return sp.Integer(self.sim.hitting_time())
+        if name in ("T0", "T1"):
+            v = getattr(self.sim, name)()
+            return None if v == math.inf else sp.Integer(v)
+        if name in ("t_1", "t_r", "s_1", "s_r", "s_r+1") and self.sim.family != "scalar":
+            if self.sim._numeric or self.sim._pspec == "P3":
+                return None
+            lanes = self.sim._targets if name[0] == "t" else self.sim._s
+            r = self.sim.r
+            q = lanes[{"t_1": 0, "t_r": r - 1, "s_1": 0, "s_r": r - 1, "s_r+1": r}[name]]
+            return sp.Rational(q.numerator, q.denominator)
         v = self.symbol(s)
         return sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else None
 
@@ -742,7 +785,8 @@ def _ev(expr, env: _Env, *, top=False):
     if expr in (sp.oo, -sp.oo):
         return mpmath.inf if expr == sp.oo else -mpmath.inf
     if isinstance(expr, sp.Symbol):
-        return env.symbol(expr)
+        v = env.symbol(expr)
+        return v if top or not isinstance(v, Ceil) else _ceil_value(v, mode, sim.dps)
     if isinstance(expr, (sp.ceiling, sp.floor)):
         cls = Ceil if isinstance(expr, sp.ceiling) else Floor
         m = cls(_ev(expr.args[0], env))
@@ -1160,7 +1204,35 @@ def _instances(instances, spec, count, seed, corners):
 
 def _spec_admissible(spec):
     """The spec's own hypothesis evaluator (bounds/), so that a shrunk instance is still an
-    admissible instance of the spec; None where the handle knows none."""
+    admissible instance of the spec; None where the handle knows none. L1-L3: the standing
+    hypotheses ``l1_hypotheses`` as the L checks read them (L3's ratio condition is not
+    required: its spec straddles it by design); P1, P3, P4, P5: no hypothesis failure, as
+    the P checks set them up."""
+    if spec in ("L1", "L2", "L3"):
+        def ok_l(inst, dps):
+            from verify.checks.lowrank import _params
+            from verify.checks.verdict import evaluators
+
+            with mpmath.workdps(dps):
+                N, *rest = _params(spec, inst, dps)
+                return bool(evaluators(spec)["l1_hypotheses"](*rest, N))
+        return ok_l
+    if spec in ("P1", "P3", "P4", "P5"):
+        def ok_p(inst, dps):
+            from verify.checks import perturbed as cp
+            from verify.checks.verdict import evaluators
+
+            with mpmath.workdps(dps):
+                if spec in ("P4", "P5"):
+                    return not cp._p4_setup(spec, inst, dps)["fails"]
+                if spec == "P3":
+                    N, s, e, d, t, alpha, eta = cp._p3_parts(inst, dps)
+                    return not evaluators("P3")["p3_hypothesis_failures"](s, e, d, alpha, eta, N)
+                sim = Simulation(inst, dps=dps, spec="P1")
+                t = [mpmath.mpf(q.numerator) / q.denominator for q in sim._targets]
+                fails = evaluators("P1")["p1_hypothesis_failures"](t, sim.alpha, sim.eta, sim.N)
+                return not fails and t[0] > 0
+        return ok_p
     if spec not in ("S1", "K1", "K2", "K3"):
         return None
 
