@@ -354,29 +354,37 @@ def _screen_depth(N, t_lo, t_hi, a_lo, a_hi, e_lo, e_hi, d_lo, d_hi, max_steps, 
     return step, status, und, work
 
 
+def tail_step(xl, xh, t_l, t_h, e_l, e_h, N, c_rel, c_abs):
+    """One step of both ends of one lane in Python floats, the operations of
+    ``_iterate_block`` in their order (``y + sgn * err`` is ``y - err`` / ``y + err``
+    exactly, since ``-1.0 * err`` is exact), and the powers ``x^N`` of the block tests (N - 1
+    left-to-right products, as ``_pow``). Returns (lo, hi, lo^N, hi^N), computed."""
+    p = xl  # the lower end: x -> fl(x + eta p (t - p x)) - err
+    for _ in range(N - 2):
+        p = p * xl
+    ep = e_l * p
+    y = xl + ep * (t_l - p * xl)
+    xl = y - ((ep * t_l) * c_rel + y * c_abs)
+    p = xh  # the upper end, + err
+    for _ in range(N - 2):
+        p = p * xh
+    ep = e_h * p
+    y = xh + ep * (t_h - p * xh)
+    xh = y + ((ep * t_h) * c_rel + y * c_abs)
+    ql, qh = xl, xh
+    for _ in range(N - 1):
+        ql, qh = ql * xl, qh * xh
+    return xl, xh, ql, qh
+
+
 def _tail_lane(xl, xh, t_l, t_h, e_l, e_h, dl, dh, tl, k, max_steps, N, c_rel, c_abs, f_dn,
                f_up, strict):
-    """One lane of :func:`_screen_depth`'s loop from step k on, in Python floats: the
-    operations of ``_iterate_block`` and of the block tests, in their order, for each end
-    (``y + sgn * err`` is ``y - err`` / ``y + err`` exactly, since ``-1.0 * err`` is exact).
-    Returns (the lane's last step, HIT | CAPPED | UNDECIDED, the first undecided step or -1)."""
+    """One lane of :func:`_screen_depth`'s loop from step k on, in Python floats
+    (:func:`tail_step`, then the block tests in their order). Returns (the lane's last
+    step, HIT | CAPPED | UNDECIDED, the first undecided step or -1)."""
     while True:
         k += 1
-        p = xl  # the lower end: x -> fl(x + eta p (t - p x)) - err
-        for _ in range(N - 2):
-            p = p * xl
-        ep = e_l * p
-        y = xl + ep * (t_l - p * xl)
-        xl = y - ((ep * t_l) * c_rel + y * c_abs)
-        p = xh  # the upper end, + err
-        for _ in range(N - 2):
-            p = p * xh
-        ep = e_h * p
-        y = xh + ep * (t_h - p * xh)
-        xh = y + ((ep * t_h) * c_rel + y * c_abs)
-        ql, qh = xl, xh  # x^N by N - 1 left-to-right products, as _pow
-        for _ in range(N - 1):
-            ql, qh = ql * xl, qh * xh
+        xl, xh, ql, qh = tail_step(xl, xh, t_l, t_h, e_l, e_h, N, c_rel, c_abs)
         qlo, qhi = ql * f_dn, qh * f_up
         if strict:
             hit, level_ok = qlo > dh, qhi <= dl

@@ -738,6 +738,8 @@ def _l2_tail(k, ids, X, E, dl, dh, tl, cp, Nd, cr, fu, fd, c_abs, owner, role, h
     on the block length, nor do the records of the instances left good (an instance found
     bad has its lanes recorded where it was found, unused: it goes to the certified
     engine). Updates the state arrays in place, as the loop would."""
+    from verify.screen import tail_step
+
     lanes = [[int(g), float(X[0, j]), float(X[1, j]), float(E[0, j]), float(E[1, j]),
               float(dl[j]), float(dh[j]), float(tl[j]), int(cp[j]), int(Nd[j]), float(cr[j]),
               float(fu[j]), float(fd[j]), int(owner[g]), int(role[g])]
@@ -748,21 +750,7 @@ def _l2_tail(k, ids, X, E, dl, dh, tl, cp, Nd, cr, fu, fd, c_abs, owner, role, h
         stepped = []
         for ln in lanes:
             g, xl, xh, el, eh, dlo, dhi, t, cap, N, c_rel, f_up, f_dn = ln[:13]
-            p = xl  # the lower end, - err (y + sgn * err with sgn = -1: exactly y - err)
-            for _ in range(N - 2):
-                p = p * xl
-            ep = el * p
-            y = xl + ep * (t - p * xl)
-            nl = y - ((ep * t) * c_rel + y * c_abs)
-            p = xh  # the upper end, + err
-            for _ in range(N - 2):
-                p = p * xh
-            ep = eh * p
-            y = xh + ep * (t - p * xh)
-            nh = y + ((ep * t) * c_rel + y * c_abs)
-            ql, qh = nl, nh  # x^N: N - 1 left-to-right products
-            for _ in range(N - 1):
-                ql, qh = ql * nl, qh * nh
+            nl, nh, ql, qh = tail_step(xl, xh, t, t, el, eh, N, c_rel, c_abs)
             qlo, qhi = ql * f_dn, qh * f_up
             inv_ok = qhi <= t
             event = (qlo >= dhi) or (qhi >= dlo)
