@@ -124,3 +124,19 @@ def test_default_profile_is_certified():
     r = run_volume("M1", VOLUME_PROFILES["default"], seed=0)
     assert r.count == 1000 and r.counts["PASS"] == 1000, r.counts
     assert r.certified >= 0.99 * r.decided, (r.certified, r.decided)
+
+
+def test_python_float_tail_is_the_array_loop_bit_for_bit(monkeypatch):
+    insts = vm.draw_m1(np.random.default_rng(7), 200)
+    eb = [float_bounds(eta_ball(i["eta_fraction"], i["t"], i["depth"])) for i in insts]
+
+    def col(k):
+        return np.array([i[k] for i in insts])
+
+    args = (col("depth"), col("t"), col("alpha"), col("beta"), np.array([b[0] for b in eb]),
+            np.array([b[1] for b in eb]), col("d"), 3000)
+    monkeypatch.setattr(vm, "_TAIL_LANES", 0)  # arrays to the end
+    a = vm.enclose_hb_f64(*args)
+    monkeypatch.setattr(vm, "_TAIL_LANES", 10**9)  # Python floats from step 0
+    b = vm.enclose_hb_f64(*args)
+    assert (a[0] == vm.HB_HIT).all() and (a[0] == b[0]).all() and (a[1] == b[1]).all()

@@ -78,12 +78,6 @@ def draw_m1(rng, count):
 # the heavy-ball enclosure, float64
 
 
-def _pow_chain(x, n_minus_1, plan):
-    from verify.volume.flow import _pow, _pow_planned
-
-    return _pow(x, n_minus_1) if plan is None else _pow_planned(x, plan)
-
-
 def enclose_hb_f64(N, t, alpha, beta, e_lo, e_hi, d, steps, *, record=False):
     """Heavy-ball hitting steps ``K = min{k <= steps : x_k^N >= d}``, certified, for lanes
     ``x_{k+1} = phi_t(x_k) + beta (x_k - x_{k-1})``, ``x_{-1} = x_0 = alpha`` with every
@@ -106,11 +100,10 @@ def enclose_hb_f64(N, t, alpha, beta, e_lo, e_hi, d, steps, *, record=False):
     in ``[P_lo(xl) + beta vl, P_hi(xh) + beta vh]`` when ``xh <= c`` (certified), widened by
     ``M (xh - xl)`` on both sides otherwise, ``M >= sup |P'|`` (mean value).
     """
-    t, alpha, beta, e_lo, e_hi, d = (np.asarray(v, dtype=np.float64)
+    t, alpha, beta, e_lo, e_hi, d = (np.atleast_1d(np.asarray(v, dtype=np.float64))
                                      for v in (t, alpha, beta, e_lo, e_hi, d))
     L = t.size
-    vec = np.ndim(N) > 0
-    Nn = np.asarray(N, dtype=np.int64) if vec else int(N)
+    Nn = np.broadcast_to(np.asarray(N, dtype=np.int64), (L,)).copy()
     steps = np.broadcast_to(np.asarray(steps, dtype=np.int64), (L,)).copy()
     status = np.full(L, HB_UNDECIDED, dtype=np.int8)
     step = np.full(L, -1, dtype=np.int64)
@@ -123,70 +116,114 @@ def enclose_hb_f64(N, t, alpha, beta, e_lo, e_hi, d, steps, *, record=False):
     live = np.flatnonzero(ok)
     xl, xh = alpha[live].copy(), alpha[live].copy()
     vl, vh = np.zeros(live.size), np.zeros(live.size)
-    tt, bb, el, eh, dd, cap = t[live], beta[live], e_lo[live], e_hi[live], d[live], steps[live]
-    nn = Nn[live] if vec else Nn
-    from verify.volume.flow import _pow_plan
+    lane = tuple(a[live] for a in (t, beta, e_lo, e_hi, d, steps, Nn))
+    from verify.volume.flow import _pow_plan, _pow_planned
 
-    def consts(nn, tt):
-        # c^N = (N-1) t/(2N-1) rounded down, the level tests' factors, the power plans
-        cN = (nn - 1) * tt / (2 * nn - 1) * (1 - 4 * _U)
-        plan = _pow_plan(nn - 1) if vec else None
-        return cN, 4 * nn * _U, (2 * (nn + 2)) * 2 * _U, plan
-
-    cN, fN, cS, plan = consts(nn, tt)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for k in range(kmax + 1):
             if live.size == 0:
                 break
-            pl = _pow_chain(xl, nn - 1, plan)
-            ph = _pow_chain(xh, nn - 1, plan)
-            ql, qh = pl * xl, ph * xh
+            if live.size <= _TAIL_LANES and not record:  # the rest per lane, Python floats
+                for j, g in enumerate(live):
+                    status[g], step[g] = _tail(k, xl[j], xh[j], vl[j], vh[j],
+                                               *(float(a[j]) for a in lane[:5]),
+                                               int(lane[5][j]), int(lane[6][j]))
+                break
+            plan = _pow_plan(lane[6] - 1)
+            pows = [_pow_planned(x, plan) for x in (xl, xh)]
             if record:
                 LO[k, live], HI[k, live] = xl, xh
-            hit = ql * (1 - fN) >= dd
-            below = qh * (1 + fN) + _ABS < dd
-            fin = np.isfinite(xh) & np.isfinite(vl) & np.isfinite(vh) & (xl >= 2.0**-900)
-            done_hit = hit & fin
-            amb = ~hit & ~below | ~fin
-            capped = below & fin & (cap <= k)
-            stop = done_hit | amb | capped
+            code = _tests(xl, xh, vl, vh, pows, lane, k, np)
+            stop = code >= 0
             if stop.any():
-                status[live[done_hit]] = HB_HIT
-                step[live[done_hit]] = k
-                status[live[amb]] = HB_UNDECIDED
-                step[live[amb]] = k
-                status[live[capped]] = HB_BELOW
+                status[live[stop]] = code[stop]
+                step[live[stop & (code != HB_BELOW)]] = k
                 keep = ~stop
                 live = live[keep]
-                xl, xh, vl, vh, pl, ph, ql, qh = (a[keep] for a in (xl, xh, vl, vh, pl, ph, ql, qh))
-                tt, bb, el, eh, dd, cap = (a[keep] for a in (tt, bb, el, eh, dd, cap))
-                if vec:
-                    nn = nn[keep]
-                cN, fN, cS, plan = consts(nn, tt)
+                xl, xh, vl, vh = (a[keep] for a in (xl, xh, vl, vh))
+                pows = [p[keep] for p in pows]
+                lane = tuple(a[keep] for a in lane)
                 if live.size == 0:
                     break
-            # Y = P_eta(x) + beta v at (xl, vl, e_lo) and (xh, vh, e_hi), with the sums of
-            # absolute terms S (docs/numerics.md)
-            epl, eph = el * pl, eh * ph
-            Yl = epl * (tt - ql) + bb * vl
-            Yh = eph * (tt - qh) + bb * vh
-            SYl = epl * (tt + ql) + bb * np.abs(vl)
-            SYh = eph * (tt + qh) + bb * np.abs(vh)
-            Xl, Xh = xl + Yl, xh + Yh
-            rYl = (cS * SYl + 4 * _U * np.abs(Yl) + _ABS) * _WIDEN
-            rYh = (cS * SYh + 4 * _U * np.abs(Yh) + _ABS) * _WIDEN
-            rXl = (cS * (xl + SYl) + 4 * _U * Xl + _ABS) * _WIDEN
-            rXh = (cS * (xh + SYh) + 4 * _U * Xh + _ABS) * _WIDEN
-            # P increasing on [xl, xh] unless xh^N may exceed c^N: else the mean-value widening
-            # M w, M = e_hi xh^(N-1)/xl N t >= sup |P'| (|P'| <= eta x^(N-2) N t for x^N <= t)
-            mono = qh * (1 + fN) + _ABS <= cN
-            Mw = np.where(mono, 0.0,
-                          eh * ph / xl * (nn * tt) * (xh - xl) * (1 + 16 * nn * _U) + _ABS) * _WIDEN
-            nvl = (Yl - rYl - Mw) - 2.0**-50 * np.abs(Yl) * _WIDEN
-            nvh = (Yh + rYh + Mw) + 2.0**-50 * np.abs(Yh) * _WIDEN
-            xl, xh = Xl - rXl, Xh + rXh
-            vl, vh = nvl, nvh
+            xl, xh, vl, vh = _advance(xl, xh, vl, vh, pows, lane, np.where, np.abs)
     return status, step, LO, HI
+
+
+_TAIL_LANES = 10  # below this many live lanes the loop goes on per lane in Python floats
+
+
+def _tests(xl, xh, vl, vh, pows, lane, k, xp):
+    """The level tests at step k (arrays, or Python floats with ``xp = None``): HB_HIT,
+    HB_UNDECIDED, HB_BELOW (below at the lane's last step) or -1 (below, go on)."""
+    t, beta, el, eh, d, cap, N = lane
+    fN = 4 * N * _U
+    ql, qh = pows[0] * xl, pows[1] * xh
+    hit = ql * (1 - fN) >= d
+    below = qh * (1 + fN) + _ABS < d
+    if xp is None:
+        import math
+
+        fin = math.isfinite(xh) and math.isfinite(vl) and math.isfinite(vh) and xl >= 2.0**-900
+        if hit and fin:
+            return HB_HIT
+        if not below or not fin:
+            return HB_UNDECIDED
+        return HB_BELOW if cap <= k else -1
+    fin = np.isfinite(xh) & np.isfinite(vl) & np.isfinite(vh) & (xl >= 2.0**-900)
+    return np.where(hit & fin, HB_HIT, np.where(~below | ~fin, HB_UNDECIDED,
+                                                np.where(cap <= k, HB_BELOW, -1)))
+
+
+def _advance(xl, xh, vl, vh, pows, lane, where, absf):
+    """One step of the boxes (docs/numerics.md): the same operations, in the same order, on
+    numpy arrays (``where = np.where``) or on Python floats."""
+    t, beta, el, eh, d, cap, N = lane
+    fN, cS = 4 * N * _U, (2 * (N + 2)) * 2 * _U
+    cN = (N - 1) * t / (2 * N - 1) * (1 - 4 * _U)
+    pl, ph = pows
+    ql, qh = pl * xl, ph * xh
+    # Y = P_eta(x) + beta v at (xl, vl, e_lo) and (xh, vh, e_hi), with the sums S of the
+    # absolute terms
+    epl, eph = el * pl, eh * ph
+    Yl = epl * (t - ql) + beta * vl
+    Yh = eph * (t - qh) + beta * vh
+    SYl = epl * (t + ql) + beta * absf(vl)
+    SYh = eph * (t + qh) + beta * absf(vh)
+    Xl, Xh = xl + Yl, xh + Yh
+    rYl = (cS * SYl + 4 * _U * absf(Yl) + _ABS) * _WIDEN
+    rYh = (cS * SYh + 4 * _U * absf(Yh) + _ABS) * _WIDEN
+    rXl = (cS * (xl + SYl) + 4 * _U * Xl + _ABS) * _WIDEN
+    rXh = (cS * (xh + SYh) + 4 * _U * Xh + _ABS) * _WIDEN
+    # P increasing on [xl, xh] unless xh^N may exceed c^N: else the mean-value widening M w,
+    # M = e_hi xh^(N-1)/xl N t >= sup |P'| (|P'| <= eta x^(N-2) N t for x^N <= t)
+    mono = qh * (1 + fN) + _ABS <= cN
+    Mw = where(mono, 0.0, eh * ph / xl * (N * t) * (xh - xl) * (1 + 16 * N * _U) + _ABS) * _WIDEN
+    nvl = (Yl - rYl - Mw) - 2.0**-50 * absf(Yl) * _WIDEN
+    nvh = (Yh + rYh + Mw) + 2.0**-50 * absf(Yh) * _WIDEN
+    return Xl - rXl, Xh + rXh, nvl, nvh
+
+
+def _scalar_where(c, a, b):
+    return a if c else b
+
+
+def _tail(k, xl, xh, vl, vh, t, beta, el, eh, d, cap, N):
+    """One lane of :func:`enclose_hb_f64`'s loop from step k on, in Python floats (the same
+    IEEE binary64 operations in the same order as the arrays): (status, step)."""
+    xl, xh, vl, vh = (float(v) for v in (xl, xh, vl, vh))
+    lane = (t, beta, el, eh, d, cap, N)
+    while True:
+        pl, ph = xl, xh
+        for _ in range(N - 2):
+            pl, ph = pl * xl, ph * xh
+        try:
+            code = _tests(xl, xh, vl, vh, (pl, ph), lane, k, None)
+            if code >= 0:
+                return code, (k if code != HB_BELOW else -1)
+            xl, xh, vl, vh = _advance(xl, xh, vl, vh, (pl, ph), lane, _scalar_where, abs)
+        except (OverflowError, ZeroDivisionError):
+            return HB_UNDECIDED, k
+        k += 1
 
 
 # ---------------------------------------------------------------------------------------
