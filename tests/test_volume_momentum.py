@@ -140,3 +140,9 @@ def test_python_float_tail_is_the_array_loop_bit_for_bit(monkeypatch):
     monkeypatch.setattr(vm, "_TAIL_LANES", 10**9)  # Python floats from step 0
     b = vm.enclose_hb_f64(*args)
     assert (a[0] == vm.HB_HIT).all() and (a[0] == b[0]).all() and (a[1] == b[1]).all()
+
+
+def test_decimal_string_inputs_are_not_certified():
+    inst = {"depth": 3, "t": 1.0, "eta_fraction": 0.5, "alpha": 0.3, "beta": 0.5, "d": "0.5"}
+    (dec,) = vm.decide_m1([inst])
+    assert dec.verdict == "UNDECIDED" and not dec.certified

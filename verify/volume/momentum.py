@@ -313,6 +313,10 @@ def decide_m1(insts):
     out = [None] * len(insts)
     lanes = []
     for i, inst in enumerate(insts):
+        if not all(type(inst[k]) in (float, int) for k in ("t", "alpha", "beta", "d", "eta_fraction")):
+            # the enclosure reads its inputs as exact floats: a decimal string is not one
+            out[i] = Decision("UNDECIDED", False, note="inputs are not exact floats", method="undecided")
+            continue
         if not _hyp(inst):
             out[i] = Decision("N/A", True, note="hypotheses false (decided exactly)", method="exact")
             continue
