@@ -45,33 +45,16 @@ HB_HIT, HB_BELOW, HB_UNDECIDED = 0, 1, 2
 
 
 def draw_m1(rng, count):
-    """M1 instances as verify.specs.momentum.m1_instance: depth 2..6, t in [0.2, 2],
-    eta_fraction in [0.05, 1], alpha log-uniform between the budget floor and
-    (level_max/2)^(1/N), beta in [0, 0.99], d = alpha^N + (level_max - alpha^N)(0.02 + 0.97 u),
-    level_max = 0.999 t."""
-    from verify.volume.flow import _alpha_floor
-    from verify.volume.common import depth_groups
+    """M1 instances as verify.specs.momentum.m1_instance: K2's draw
+    (verify.volume.flow.draw_hitting: depth 2..6, t in [0.2, 2], eta_fraction in [0.05, 1],
+    alpha between the budget floor and (level_max/2)^(1/N), d between alpha^N and
+    level_max = 0.999 t) with M1's step budget, then beta uniform in [0, 0.99]."""
+    from verify.volume.flow import draw_hitting
 
-    N_all = rng.integers(2, 7, count)
-    t_all = rng.uniform(0.2, 2.0, count)
-    f_all = rng.uniform(0.05, 1.0, count)
-    ap_all = rng.uniform(0.0, 1.0, count)
-    b_all = rng.uniform(0.0, 0.99, count)
-    dp_all = rng.uniform(0.0, 1.0, count)
-    out = [None] * count
-    for N, idx in depth_groups(N_all):
-        t, f, ap, dp = t_all[idx], f_all[idx], ap_all[idx], dp_all[idx]
-        eta = f / (N * t ** (2 - 2 / N))
-        level_max = LEVEL_MAX * t
-        hi = (0.5 * level_max) ** (1 / N)
-        lo = _alpha_floor(t, level_max, eta, N, hi, budget=BUDGET)
-        alpha = np.where(hi > lo, np.exp(np.log(lo) + (np.log(hi) - np.log(lo)) * ap), hi)
-        aN = alpha**N
-        d = aN + (level_max - aN) * (0.02 + 0.97 * dp)
-        for j, i in enumerate(idx):
-            out[i] = {"depth": N, "t": float(t[j]), "eta_fraction": float(f[j]),
-                      "alpha": float(alpha[j]), "beta": float(b_all[i]), "d": float(d[j])}
-    return out
+    assert LEVEL_MAX == 0.999  # the level range of K2's draw
+    insts = draw_hitting(rng, count, claim="K2", budget=BUDGET)
+    betas = rng.uniform(0.0, 0.99, count)
+    return [{**inst, "beta": float(b)} for inst, b in zip(insts, betas)]
 
 
 # ---------------------------------------------------------------------------------------
