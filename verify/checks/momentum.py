@@ -83,14 +83,16 @@ def m1_outcome(inst, dps, *, require_hypotheses=True, tighten=1, method="heavyba
                              max_steps=max(last, 0), dps=dps)
         observed = {"K_HB": str(hb.step) if hb.step is not None else f"> {last}",
                     "K_GD": str(gd.step)}
+        # slack: (floor(bound) + 1 - K_HB)/K_GD, the relative distance from failing (the
+        # comparison of integers fails at K_HB = floor(bound) + 1), as K2's (B - (K-1))/B
         if last >= 0 and hb.step is not None:  # a decided hit by step floor(bound): holds
-            return Outcome("M1", PASS, float((bound - hb.step) / gd.step), dps, dict(inst),
+            return Outcome("M1", PASS, (last + 1 - hb.step) / gd.step, dps, dict(inst),
                            observed=observed, ratio=hb.step / gd.step)
         if hb.ambiguous:
             return Outcome("M1", UNDECIDED, None, dps, dict(inst), observed=observed,
                            note="heavy ball's hitting step ambiguous")
         note = "diverged" if hb.diverged else f"no hit by step {last}"
-        return Outcome("M1", FAIL, float((bound - last - 1) / gd.step), dps, dict(inst),
+        return Outcome("M1", FAIL, -1 / gd.step, dps, dict(inst),
                        observed=observed, note=f"{method}: {note} (K_GD = {gd.step})")
 
 

@@ -348,7 +348,7 @@ def decide_m1(insts):
                         break
             method = f"{gd_method}+{how}"
             if s == HB_HIT:
-                out[i] = Decision("PASS", True, (K - k) / K, k / K, method=method)
+                out[i] = Decision("PASS", True, (K + 1 - k) / K, k / K, method=method)
             elif s == HB_BELOW:
                 out[i] = Decision("FAIL", True, -1.0 / K, note=f"heavy ball below d through step K_GD = {K}",
                                   method=method)
