@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 import sympy as sp
 
-from bounds import enclosures, flow, lowrank, perturbed
+from bounds import enclosures, flow, lowrank, momentum, perturbed
 from bounds.claim import Claim, Hypothesis, Tightness
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "enclosures",
     "flow",
     "lowrank",
+    "momentum",
     "perturbed",
 ]
 
@@ -48,6 +49,7 @@ N = sp.Symbol("N", integer=True, positive=True)
 t, tp, d, s, e = sp.symbols("t t' d s e", real=True)
 alpha, eta = sp.symbols("alpha eta", positive=True)
 eps, theta = sp.symbols("epsilon theta", real=True)
+beta = sp.Symbol("beta", real=True)
 k, K = sp.symbols("k K_t", integer=True)
 s1, s_r, s_r1, t1, t_r = sp.symbols("s_1 s_r s_r+1 t_1 t_r", real=True)
 UB0, LB1, T0, T1 = sp.symbols("UB0 LB1 T0 T1", real=True)
@@ -405,6 +407,25 @@ _CLAIMS = [
                    "error at T0~ is ~ e + eps t_1, half the bound (0.4993 seen; the factor 2 "
                    "of 2(e + s_{r+1}) is not known to be attained)"),),
     ),
+    Claim(
+        "M1",
+        "heavy_ball_hitting_time_le_gd_of_monotone_step",
+        "Beyond the paper: under S1's hypotheses, 0 <= beta < 1 and alpha^N < d < t, heavy ball "
+        "x_{k+1} = phi_t(x_k) + beta (x_k - x_{k-1}), x_{-1} = x_0 = alpha, reaches x^N >= d no "
+        "later than gradient descent: K_HB(d) <= K_GD(d).",
+        S1_HYPS + (
+            _H("momentum_coefficient", sp.And(sp.Ge(beta, 0), sp.Lt(beta, 1)), "0 <= beta < 1"),
+            _H("level_below_target", sp.And(sp.Lt(alpha**N, d), sp.Lt(d, t)), "alpha^N < d < t"),
+        ),
+        "K_HB(d) <= K_GD(d), where K_HB(d) = min{k : x_k^N >= d} for heavy ball "
+        "x_{k+1} = phi_t(x_k) + beta (x_k - x_{k-1}), x_{-1} = x_0 = alpha, and "
+        "K_GD(d) = K_t(d) = min{k : g_k^N >= d} for g_{k+1} = phi_t(g_k), g_0 = alpha",
+        (
+            ("m1_level_hypotheses", momentum.m1_level_hypotheses),
+            ("monotone_step_bound", flow.monotone_step_bound),
+        ),
+        "docs/theory.md#m1",
+    ),
 ]
 
 CLAIMS = MappingProxyType({c.id: c for c in _CLAIMS})
@@ -453,10 +474,10 @@ P4_ANY_HYPOTHESES = (
 
 
 def claim_ids():
-    """The 16 claim IDs in THEORY.md order.
+    """The 17 claim IDs: the 16 of THEORY.md in its order, then M1 (beyond the paper).
 
-    >>> len(claim_ids()), claim_ids()[-1]
-    (16, 'P5')
+    >>> len(claim_ids()), claim_ids()[-2:]
+    (17, ('P5', 'M1'))
     """
     return tuple(CLAIMS)
 

@@ -70,6 +70,7 @@ __all__ = [
     "momentum_commuting_step_holds",
     "two_term_form_holds",
     "m1_hypotheses",
+    "m1_level_hypotheses",
 ]
 
 METHODS = ("heavyball", "nesterov")
@@ -238,8 +239,8 @@ def m1_hypotheses(t, alpha, eta, beta, N) -> bool:
     ``0 < alpha^N < t``, the S1 step bound ``eta N t^A <= 1`` and ``0 <= beta < 1``.
 
     Under them, for every level ``d < t`` the heavy-ball hitting time ``min{k : x_k^N >= d}``
-    (also with ``> d``) is at most gradient descent's. Proved in docs/beyond.md; not a
-    registry claim.
+    (also with ``> d``) is at most gradient descent's (claim M1, docs/theory.md#m1, whose
+    hypothesis evaluator is :func:`m1_level_hypotheses`).
 
     >>> m1_hypotheses(1, "0.05", "0.2", "0.9", 3), m1_hypotheses(1, "0.05", "0.2", 1, 3)
     (True, False)
@@ -251,3 +252,25 @@ def m1_hypotheses(t, alpha, eta, beta, N) -> bool:
     with mpmath.workdps(50):
         b = _mpf(beta, "beta")
         return bool(0 <= b < 1 and s1_hypotheses(t, alpha, eta, N))
+
+
+def m1_level_hypotheses(t, d, alpha, eta, beta, N) -> bool:
+    """Claim M1's hypotheses, in the registry's order: S1's (``N >= 2``, ``alpha > 0``,
+    ``eta > 0``, ``0 < alpha^N < t``, ``eta N t^A <= 1``), ``0 <= beta < 1`` and
+    ``alpha^N < d < t``, decided at the caller's mpmath precision (like
+    :func:`bounds.flow.k2_hypotheses`). False, never an exception, for valid numbers that
+    break a hypothesis; ValueError for invalid ones (a non-number, ``alpha <= 0``,
+    ``eta <= 0``, ``N < 2``).
+
+    >>> m1_level_hypotheses(1, "0.9", "0.1", "0.5", "0.5", 2)
+    True
+    >>> [m1_level_hypotheses(1, d, "0.1", "0.5", b, 2) for d, b in (("1", "0.5"), ("0.9", "-0.1"),
+    ...                                                             ("0.9", "1"), ("0.001", "0"))]
+    [False, False, False, False]
+    """
+    from bounds.flow import _mpf, k2_hypotheses
+
+    b = _mpf(beta, "beta")
+    if not k2_hypotheses(t, d, alpha, eta, N):
+        return False
+    return bool(0 <= b < 1)

@@ -28,10 +28,22 @@ def test_result_follows_the_schema_with_the_study_keys(result):
     json.dumps(result)
 
 
-def test_only_gradient_descent_rows_carry_l1_and_the_rest_are_empirical(result):
+def test_gd_rows_carry_l1_heavy_ball_rows_m1_and_nesterov_rows_are_empirical(result):
     for r in result["rows"]:
-        assert r["label"] == ("L1" if r["beta"] == 0 else "EMPIRICAL")
-    assert result["labels"] == {"EMPIRICAL": 4, "L1": 2}
+        want = "L1" if r["beta"] == 0 else "M1" if r["method"] == "heavyball" else "EMPIRICAL"
+        assert r["label"] == want, r
+    assert result["labels"] == {"EMPIRICAL": 2, "L1": 2, "M1": 2}
+    assert all(r["T0_le_gd"] for r in result["rows"] if r["label"] == "M1")
+
+
+def test_heavy_ball_rows_outside_m1s_hypotheses_are_empirical():
+    # eta N t^A = 1.2 > 1 (S1's step bound fails), and rank 2 (T0 asks for a common step)
+    over = study.run({"betas": ["0", "0.5"], "method": "heavyball", "eta": "0.4",
+                      "max_steps": 400, "curve_points": 0})
+    rank2 = study.run({"betas": ["0.5"], "method": "heavyball", "rank": 2, "theta": "0.04",
+                       "max_steps": 2000, "curve_points": 0})
+    assert [r["label"] for r in over["rows"]] == ["EMPIRICAL", "EMPIRICAL"]
+    assert [r["label"] for r in rank2["rows"]] == ["EMPIRICAL"]
 
 
 def test_beta_zero_rows_are_dmf_verify_simulate_and_respect_the_paper_bounds(result):

@@ -7,6 +7,7 @@ from bounds import CLAIMS
 from verify.checks import FAIL, NOT_APPLICABLE, PASS, check
 from verify.checks.flow import k1_outcome, k2_outcome, k3_outcome, o1_outcome, s1_outcome, s3_outcome
 from verify.checks.lowrank import l1_outcome, l2_outcome
+from verify.checks.momentum import m1_outcome
 from verify.checks.perturbed import check_p1, check_p3, check_p4, run_check
 from verify.cli import main
 from verify.sampling import sample_instances
@@ -14,7 +15,8 @@ from verify.specs import corners
 
 ALL = [(cid, c) for cid in CLAIMS for c in corners(cid)]
 DROPPABLE = {"S1": s1_outcome, "S3": s3_outcome, "O1": o1_outcome, "K1": k1_outcome,
-             "K2": k2_outcome, "L1": l1_outcome, "P1": check_p1, "P4": check_p4}
+             "K2": k2_outcome, "L1": l1_outcome, "P1": check_p1, "P4": check_p4,
+             "M1": m1_outcome}
 
 
 def _quick(cid):
@@ -70,7 +72,7 @@ TIGHTEN = [("K1", k1_outcome, 0.98), ("K2", k2_outcome, 0.98), ("K3", k3_outcome
            ("P1", check_p1, {"K2": 0.98}), ("P1", check_p1, {"limit": 0.98}),
            ("P3", check_p3, {"upper": 0.98}), ("P3", check_p3, {"lower": 0.98}),
            ("P4", check_p4, {"T0": 0.98}), ("P4", check_p4, {"T0_any": 0.98}),
-           ("P4", check_p4, {"T1": 0.98})]
+           ("P4", check_p4, {"T1": 0.98}), ("M1", m1_outcome, 0.98)]
 # Not caught by 2 % on the quick profile, because no instance is known to come near the
 # bound (docs/quality.md): P2 (||Y_+ - W||_2 <= 2e, at most 0.5 of it), P5 (at most 0.49).
 

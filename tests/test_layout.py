@@ -11,6 +11,8 @@ from bounds import claim_ids
 
 PUBLIC_MODULES = [
     "bounds", "bounds.flow", "bounds.lowrank", "bounds.perturbed", "bounds.reduction",
+    "bounds.momentum", "verify.checks.momentum", "verify.specs.momentum", "verify.volume.momentum",
+    "verify.momentum",
     "verify", "verify.checks", "verify.checks.verdict", "verify.checks.reduction",
     "verify.checks.flow", "verify.checks.lowrank", "verify.checks.perturbed",
     "verify.specs", "verify.specs.params", "verify.specs.flow", "verify.specs.lowrank",
@@ -51,13 +53,13 @@ def test_every_public_module_sees_the_complete_registry_in_a_fresh_interpreter(m
 @pytest.mark.parametrize("cid", claim_ids())
 def test_claim_check_and_spec_live_in_the_family_module_of_its_bounds(cid):
     """bounds.<family> holds the claim's evaluators, verify.checks.<family> its check and
-    verify.specs.<family> its spec (R1: reduction)."""
+    verify.specs.<family> its spec (R1: reduction; M1, heavy ball: momentum)."""
     from bounds import get_claim
     from verify.checks import CHECKS
     from verify.specs import SPECS
 
     family = {"R": "reduction", "S": "flow", "O": "flow", "K": "flow", "L": "lowrank",
-              "P": "perturbed"}[cid[0]]
+              "P": "perturbed", "M": "momentum"}[cid[0]]
     fn = CHECKS[cid]
     assert fn.__module__ == f"verify.checks.{family}", fn.__module__
     assert SPECS[cid].builder.__module__ == f"verify.specs.{family}"

@@ -35,7 +35,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 import bounds
-from bounds import flow, get_claim, lowrank, perturbed
+from bounds import flow, get_claim, lowrank, momentum, perturbed
 from verify import statements as stm
 from verify.statements import (
     HYPOTHESIS_TABLE,
@@ -52,7 +52,7 @@ NOT_EVALUATED = {
     "K3": {"eps_unit": "parameter of the upper bound k3_upper (validated by J_N)"},
     "S2": {},
 }
-COVERED_CLAIMS = ("S1", "S2", "S3", "O1", "K1", "K2", "K3", "L1", "L3", "P1", "P3", "P4")
+COVERED_CLAIMS = ("S1", "S2", "S3", "O1", "K1", "K2", "K3", "L1", "L3", "P1", "P3", "P4", "M1")
 
 # closed forms whose registry statement is a SymPy expression -> evaluator
 CLOSED_FORM_TABLE = {
@@ -193,6 +193,13 @@ def cmp_k12(key, t, d, alpha, eta, N):
     cid, names = HYPOTHESIS_TABLE[f"flow.{key}"]
     sym = _statement(cid, names, _vals(t=t, d=d, alpha=alpha, eta=eta, N=N))
     return sym, _ev(getattr(flow, key), _dec(t), _dec(d), _dec(alpha), _dec(eta), N)
+
+
+def cmp_m1(t, d, alpha, eta, beta, N):
+    cid, names = HYPOTHESIS_TABLE["momentum.m1_level_hypotheses"]
+    sym = _statement(cid, names, _vals(t=t, d=d, alpha=alpha, eta=eta, beta=beta, N=N))
+    return sym, _ev(momentum.m1_level_hypotheses, _dec(t), _dec(d), _dec(alpha), _dec(eta),
+                    _dec(beta), N)
 
 
 def cmp_k3(t, d, alpha, N):
@@ -385,6 +392,16 @@ def test_k1_k2_hypotheses_equal_sympy_statement(p):
     t, d, alpha, eta, N = p
     for key in ("k1_hypotheses", "k2_hypotheses"):
         _agree(cmp_k12(key, t, d, alpha, eta, N), f"{key} at t={t}, d={d}, alpha={alpha}, eta={eta}, N={N}")
+
+
+@given(p=_k_points(), beta=dyadic(-1, 2))
+@example(p=(F(1), F(1, 2), F(1, 2), F(1, 2), 2), beta=F(0))  # beta == 0, eta at the bound
+@example(p=(F(1), F(1, 2), F(1, 2), F(1, 2), 2), beta=F(1))  # beta == 1
+@example(p=(F(1), F(1), F(1, 2), F(1, 4), 2), beta=F(1, 2))  # d == t
+def test_m1_hypotheses_equal_sympy_statement(p, beta):
+    t, d, alpha, eta, N = p
+    _agree(cmp_m1(t, d, alpha, eta, beta, N),
+           f"m1_level_hypotheses at t={t}, d={d}, alpha={alpha}, eta={eta}, beta={beta}, N={N}")
 
 
 @given(t=dyadic(-1, 4), d=dyadic(-1, 4), alpha=positive(2), N=depths)

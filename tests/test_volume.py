@@ -14,13 +14,14 @@ from verify.volume import VOLUME, run_volume, volume_claims
 CLAIMS = volume_claims()
 # the flow claims K1-K3 (verify/volume/flow.py); S1, S2, S3, O1: tests/test_volume_flow.py;
 # L1, L2, L3: tests/test_volume_lowrank.py; P3: tests/test_volume_perturbed.py; P4:
-# tests/test_volume_p4.py; P1, P2, P5: tests/test_volume_p1p2p5.py; R1: tests/test_volume_reduction.py
+# tests/test_volume_p4.py; P1, P2, P5: tests/test_volume_p1p2p5.py; R1: tests/test_volume_reduction.py;
+# M1: tests/test_volume_momentum.py
 FLOW = ("K1", "K2", "K3")
 
 
 def test_volume_claims_are_registered_in_theory_order():
     assert CLAIMS == ("R1", "S1", "S2", "S3", "O1", "K1", "K2", "K3", "L1", "L2", "L3", "P1", "P2",
-                      "P3", "P4", "P5")
+                      "P3", "P4", "P5", "M1")
     assert set(CLAIMS) == set(VOLUME)
 
 

@@ -58,6 +58,8 @@ from verify.engine import _to_mpfr, to_mpf
 
 __all__ = [
     "MomentumResult",
+    "MomentumHit",
+    "hitting_time_hp",
     "interval_hp",
     "interval_f64",
     "simulate_full_momentum",
@@ -351,6 +353,58 @@ def interval_hp(targets, *, depth, alpha, eta, configs, rank, eps, theta, dps=50
         todo = nxt
         dps = min(2 * dps, max_dps)
     return results
+
+
+@dataclass(frozen=True)
+class MomentumHit:
+    """The first step k <= max_steps with ``x_k^N >= level`` (``> level`` if strict) of one
+    lane of :func:`hitting_time_hp`: ``step`` None if there is none; ``ambiguous`` if a
+    comparison up to the reported step (or up to max_steps) fell inside the rounding
+    margin, so an earlier step may be the true one; ``diverged`` if |x| left the bound."""
+
+    step: int | None
+    ambiguous: bool
+    diverged: bool
+    dps: int
+
+
+def hitting_time_hp(t, level, *, depth, alpha, eta, beta, method="heavyball", max_steps=2000,
+                    dps=50, strict=False) -> MomentumHit:
+    """First hitting step of ``x^N >= level`` for one eigenvalue t of heavy ball or Nesterov,
+    at ``dps`` digits in lockstep with twice the binary precision, with the margin of
+    :func:`interval_hp` (an estimate: a comparison inside it is *ambiguous*, the caller
+    escalates). beta may be any real here (negative controls run it outside [0, 1)); the
+    numbers may be decimal strings, read exactly at each precision.
+
+    >>> hitting_time_hp(1, "0.5", depth=3, alpha="0.05", eta="0.2", beta=0, max_steps=1000)
+    MomentumHit(step=99, ambiguous=False, diverged=False, dps=50)
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    N = _check_int(depth, "depth", 2)
+    max_steps = _check_int(max_steps, "max_steps", 0)
+    dps = _check_int(dps, "dps", MIN_DPS, MAX_DPS)
+    with mpmath.workdps(30):
+        for v, nm in ((t, "t"), (level, "level"), (alpha, "alpha"), (eta, "eta"), (beta, "beta")):
+            to_mpf(v, name=nm)
+    prec = dps_to_prec(dps)
+    u = 2.0 ** (1 - prec)
+    bound = _bound([t], alpha, N)
+    lanes = [_Lanes([(beta, method)], [t], alpha, eta, 0, level, N, 0, p) for p in (prec, 2 * prec)]
+    lo, hi = lanes
+    ambiguous = False
+    for k in range(max_steps + 1):
+        x = hi.x[0][0]
+        if not gmpy2.is_finite(x) or abs(float(x)) > bound:
+            return MomentumHit(None, ambiguous, True, dps)
+        c = _classify(hi.products(0)[0], lo.products(0)[0], hi.levels[0], k, N, u, strict)
+        if c == 1:
+            return MomentumHit(k, ambiguous, False, dps)
+        ambiguous |= c == 0
+        if k < max_steps:
+            lo.step(0)
+            hi.step(0)
+    return MomentumHit(None, ambiguous, False, dps)
 
 
 # ---------------------------------------------------------------------------------------

@@ -86,6 +86,7 @@ HYPOTHESIS_TABLE = {
     "flow.k1_hypotheses": ("K1", S1_NAMES + ("level_in_increasing_range",)),
     "flow.k2_hypotheses": ("K2", S1_NAMES + ("level_below_target",)),
     "flow.k3_hypotheses": ("K3", ("depth_ge_three", "alpha_pos", "level_below_target")),
+    "momentum.m1_level_hypotheses": ("M1", S1_NAMES + ("momentum_coefficient", "level_below_target")),
     "lowrank.l1_hypotheses": ("L1", L1_STANDING),
     # UB0 := lowrank.ub0, LB1 := lowrank.lb1 (None -> oo)
     "lowrank.spectral_condition": ("L1", L1_STANDING + ("spectral_condition",)),
@@ -104,6 +105,7 @@ HYPOTHESIS_TABLE = {
 _STEP_RELATION = {
     "S1": ("S1", "monotone_step", bounds.t, ()), "K1": ("K1", "monotone_step", bounds.t, ()),
     "K2": ("K2", "monotone_step", bounds.t, ()), "S2": ("S2", "large_step", bounds.t, ()),
+    "M1": ("M1", "monotone_step", bounds.t, ()),
     "O1": ("O1", "monotone_step_prime", bounds.tp, ()),
     "L1": ("L1", "monotone_step", bounds.s1, ()), "L2": ("L2", "monotone_step", bounds.s1, ()),
     "L3": ("L3", "monotone_step", bounds.s1, ()), "P3": ("P3", "monotone_step", bounds.s, (bounds.e,)),
@@ -149,7 +151,7 @@ def exact(v):
 
 _SYMBOLS = {"N": bounds.N, "t": bounds.t, "tp": bounds.tp, "d": bounds.d, "s": bounds.s,
             "e": bounds.e, "alpha": bounds.alpha, "eta": bounds.eta, "eps": bounds.eps,
-            "theta": bounds.theta, "s1": bounds.s1, "s_r": bounds.s_r, "s_r1": bounds.s_r1,
+            "theta": bounds.theta, "beta": bounds.beta, "s1": bounds.s1, "s_r": bounds.s_r, "s_r1": bounds.s_r1,
             "t1": bounds.t1, "t_r": bounds.t_r}
 
 
@@ -384,6 +386,8 @@ _HYP_CALLS = {
     "k1_hypotheses": (_hyp_simple("flow.k1_hypotheses", ("t", "d", "alpha", "eta", "N")), bool),
     "k2_hypotheses": (_hyp_simple("flow.k2_hypotheses", ("t", "d", "alpha", "eta", "N")), bool),
     "k3_hypotheses": (_hyp_simple("flow.k3_hypotheses", ("t", "d", "alpha", "N")), bool),
+    "m1_level_hypotheses": (_hyp_simple("momentum.m1_level_hypotheses",
+                                        ("t", "d", "alpha", "eta", "beta", "N")), bool),
     "l1_hypotheses": (_hyp_l("lowrank.l1_hypotheses", None), bool),
     "spectral_condition": (_hyp_l("lowrank.spectral_condition", _spectral_sub), bool),
     "l3_sufficient": (_hyp_l("lowrank.l3_sufficient", _ratio_sub), bool),

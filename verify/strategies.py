@@ -4,7 +4,7 @@ Named as plurals of what they make. Every strategy builds admissible instances b
 construction (eta as a fraction of its bound, levels inside their range); nothing is filtered.
 
 Public API (installed with dmf-verify, for any project's tests; docs/pytest.md):
-``instances(ID)`` for every ID of :func:`spec_ids` (the 16 claims' specs: the instance dicts
+``instances(ID)`` for every ID of :func:`spec_ids` (the 17 claims' specs: the instance dicts
 ``dmf-verify check ID --instance`` reads), ``raw_draws(ID)`` (the raw numbers before the
 builder), and the building blocks ``depths``, ``unit_fractions``, ``spectra``. An unknown ID
 is a ValueError naming the known ones.

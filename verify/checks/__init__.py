@@ -2,7 +2,7 @@
 
 One module per family, mirroring bounds/: :mod:`verify.checks.reduction` (R1),
 :mod:`verify.checks.flow` (S1-S3, O1, K1-K3), :mod:`verify.checks.lowrank` (L1-L3),
-:mod:`verify.checks.perturbed` (P1-P5); verdicts, comparisons and escalation in
+:mod:`verify.checks.perturbed` (P1-P5), :mod:`verify.checks.momentum` (M1); verdicts, comparisons and escalation in
 :mod:`verify.checks.verdict`. Each family exports a ``CHECKS`` table; the registry below is
 their union, complete on import of this package (no import-time registration). Every check
 evaluates the claim's bounds and hypotheses through the claim's evaluators in bounds/.
@@ -35,7 +35,7 @@ from verify.checks.verdict import (
     step_at_fraction,
     worst_verdict,
 )
-from verify.checks import flow, lowrank, perturbed, reduction
+from verify.checks import flow, lowrank, momentum, perturbed, reduction
 
 __all__ = [
     # verdicts
@@ -64,7 +64,7 @@ __all__ = [
 CheckFn = Callable[[Mapping[str, object], int], Outcome]
 
 _CHECKS: dict[str, CheckFn] = {**reduction.CHECKS, **flow.CHECKS, **lowrank.CHECKS,
-                                **perturbed.CHECKS}
+                                **perturbed.CHECKS, **momentum.CHECKS}
 CHECKS: Mapping[str, CheckFn] = MappingProxyType(_CHECKS)
 
 

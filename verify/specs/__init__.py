@@ -19,7 +19,7 @@ import functools
 from types import MappingProxyType
 from typing import Mapping
 
-from verify.specs import flow, lowrank, perturbed, reduction
+from verify.specs import flow, lowrank, momentum, perturbed, reduction
 from verify.specs.params import Corner, Param, Spec
 
 __all__ = [
@@ -36,12 +36,14 @@ __all__ = [
 ]
 
 SPECS: Mapping[str, Spec] = MappingProxyType(
-    {**reduction.SPECS, **flow.SPECS, **lowrank.SPECS, **perturbed.SPECS})
+    {**reduction.SPECS, **flow.SPECS, **lowrank.SPECS, **perturbed.SPECS,
+     **momentum.SPECS})
 
 #: (claim ID, tightness key) -> instances walking toward the corner where the bound is
 #: attained (the floors are declared with the bounds, bounds.Claim.tightness)
 WITNESSES: Mapping[tuple[str, str], tuple[dict, ...]] = MappingProxyType(
-    {**reduction.WITNESSES, **flow.WITNESSES, **lowrank.WITNESSES, **perturbed.WITNESSES})
+    {**reduction.WITNESSES, **flow.WITNESSES, **lowrank.WITNESSES, **perturbed.WITNESSES,
+     **momentum.WITNESSES})
 
 
 def corners(claim_id: str) -> tuple:
@@ -57,7 +59,7 @@ def corners(claim_id: str) -> tuple:
 def _corner_table() -> dict:
     """Built on first use (one corner simulates 1000 steps to place a level), then kept."""
     table: dict[str, list] = {}
-    for fam in (reduction, flow, lowrank, perturbed):
+    for fam in (reduction, flow, lowrank, perturbed, momentum):
         for cid, cs in fam.corners().items():
             table.setdefault(cid, []).extend(cs)
     for (cid, key), insts in WITNESSES.items():

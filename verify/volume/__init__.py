@@ -32,7 +32,7 @@ from typing import Mapping
 
 import numpy as np
 
-from verify.volume import flow, lowrank, perturbed, reduction
+from verify.volume import flow, lowrank, momentum, perturbed, reduction
 from verify.volume.common import Decision, VolumeSpec
 
 __all__ = [
@@ -98,7 +98,7 @@ class VolumeResult:
 
 def _registry() -> Mapping[str, VolumeSpec]:
     table = {}
-    for fam in (reduction, flow, lowrank, perturbed):
+    for fam in (reduction, flow, lowrank, perturbed, momentum):
         table.update(fam.VOLUME)
     return MappingProxyType(table)
 

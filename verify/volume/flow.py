@@ -68,10 +68,11 @@ def _alpha_floor(t, level, eta, N, hi, *, budget, iters=40):
     return np.where(fits_lo, np.exp(np.log(hi) - 60.0), np.exp(hi_l))
 
 
-def draw_hitting(rng, count, *, claim: str):
+def draw_hitting(rng, count, *, claim: str, budget: float = BUDGET):
     """K1/K2 instances as in verify/specs/flow.py `_hitting_instance`: depth 2..6, t in
     [0.2, 2], eta_fraction in [0.05, 1], alpha log-uniform between the budget floor and
-    (level_max/2)^(1/N), d = alpha^N + (level_max - alpha^N)(0.02 + 0.97 u)."""
+    (level_max/2)^(1/N), d = alpha^N + (level_max - alpha^N)(0.02 + 0.97 u). ``budget``:
+    predicted steps per lane (M1's draws, verify/volume/momentum.py, use a smaller one)."""
     N_all = rng.integers(2, 7, count)
     t_all = rng.uniform(0.2, 2.0, count)
     f_all = rng.uniform(0.05, 1.0, count)
@@ -83,7 +84,7 @@ def draw_hitting(rng, count, *, claim: str):
         eta = f / (N * t ** (2 - 2 / N))
         level_max = t * (N - 1) / (2 * N - 1) if claim == "K1" else 0.999 * t
         hi = (0.5 * level_max) ** (1 / N)
-        lo = _alpha_floor(t, level_max, eta, N, hi, budget=BUDGET)
+        lo = _alpha_floor(t, level_max, eta, N, hi, budget=budget)
         alpha = np.where(hi > lo, np.exp(np.log(lo) + (np.log(hi) - np.log(lo)) * ap), hi)
         aN = alpha**N
         d = aN + (level_max - aN) * (0.02 + 0.97 * dp)
