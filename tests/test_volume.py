@@ -4,6 +4,7 @@ FAIL on the volume instances)."""
 
 import importlib
 
+import numpy as np
 import pytest
 from flint import arb
 
@@ -113,3 +114,45 @@ def test_undecided_lane_escalates_to_the_certified_engine(screen_undecided):
     r = run_volume("K2", 8, seed=0)
     assert r.counts["PASS"] == 8 and r.certified == 8
     assert set(r.methods) == {"certified-128"}, r.methods
+
+
+def test_decimal_strings_enter_the_certified_hitting_steps_as_enclosures():
+    """A level, target or alpha written as a decimal string ("0.1") is not a binary number:
+    the float pair around it goes to the screen, the string itself to the certified lane.
+    The float 0.1 (a binary number) is one point; the string's pair has two floats around
+    1/10; the step is that of the exact rational (certified_lane with Fraction inputs)."""
+    from fractions import Fraction
+
+    from verify.certified import certified_lane
+    from verify.volume.common import _float_pairs, eta_ball, hitting_steps
+
+    lo, hi = _float_pairs([0.1, "0.1", "0.5", Fraction(1, 3)])
+    assert lo[0] == hi[0] == 0.1 and lo[2] == hi[2] == 0.5
+    for a, b, q in ((lo[1], hi[1], Fraction(1, 10)), (lo[3], hi[3], Fraction(1, 3))):
+        assert Fraction(a) < q < Fraction(b) and np.nextafter(a, 1) == b
+    E = eta_ball(0.5, 1.0, 3)
+    got = hitting_steps(["1"], ["0.1"], [E], 3, ["0.3"], caps=[10**4])
+    exact = certified_lane(Fraction(1), Fraction(1, 10), E, 3, levels=[Fraction(3, 10)],
+                           max_steps=10**4, prec=256).hits[0]
+    assert got[0][0] == exact.step and exact.status == "decided"
+    # the screen was handed the enclosing pairs: the level 0.3's pair is two floats wide
+    assert got[0][1] in ("screen", "certified-128", "certified-256", "certified-512")
+
+
+def test_a_decimal_level_between_its_float_and_the_iterate_gets_the_decimals_step():
+    """The level d = x_25^N (1 + 1e-22) written with 30 digits: float(d) < x_25^N < d. The
+    decimal is first reached at step 26, its rounded float at 25; the certified path must
+    give 26 for the string (reading it as its float would certify the wrong step)."""
+    import mpmath
+
+    from verify.volume.common import eta_ball, hitting_steps
+
+    E = eta_ball(0.5, 1.0, 3)  # eta = 1/6 exactly inside
+    with mpmath.workdps(200):
+        x, eta = mpmath.mpf(0.1), mpmath.mpf(1) / 6
+        for _ in range(25):
+            x = x + eta * x**2 * (1 - x**3)
+        d = mpmath.nstr(x**3 * (1 + mpmath.mpf(10) ** -22), 30, strip_zeros=False)
+        assert mpmath.mpf(float(d)) < x**3 < mpmath.mpf(d)
+    assert hitting_steps([1.0], [0.1], [E], 3, [d], caps=[1000])[0][0] == 26
+    assert hitting_steps([1.0], [0.1], [E], 3, [float(d)], caps=[1000])[0][0] == 25

@@ -114,15 +114,14 @@ def hitting_steps(t, alpha, etas, N, levels, *, caps, strict: bool = False):
     L = len(t)
     if L == 0:
         return []
-    t_a, a_a = (np.asarray(v, dtype=np.float64) for v in (t, alpha))
-    eb = [float_bounds(e) for e in etas]
-    e_lo = np.array([b[0] for b in eb])
-    e_hi = np.array([b[1] for b in eb])
-    db = [float_bounds(d) if isinstance(d, arb) else (float(d), float(d)) for d in levels]
-    d_lo = np.array([b[0] for b in db])
-    d_hi = np.array([b[1] for b in db])
+    # a decimal an instance spells as a string ("0.1") is not a binary number: it enters as
+    # the float interval around it (the screen takes pairs; certified_lane, below, reads the
+    # string exactly), never as its rounded value
+    (t_lo, t_hi), (a_lo, a_hi), (e_lo, e_hi), (d_lo, d_hi) = (
+        _float_pairs(v) for v in (t, alpha, etas, levels))
     cap = int(max(caps))
-    r = screen_hits(t_a, a_a, (e_lo, e_hi), N, (d_lo, d_hi), max_steps=cap, strict=strict)
+    r = screen_hits((t_lo, t_hi), (a_lo, a_hi), (e_lo, e_hi), N, (d_lo, d_hi), max_steps=cap,
+                    strict=strict)
     out = []
     for i in range(L):
         s = int(r.status[i])
@@ -131,10 +130,39 @@ def hitting_steps(t, alpha, etas, N, levels, *, caps, strict: bool = False):
         elif s in (MISS, CAPPED):
             out.append((None, "screen"))
         else:
-            d = levels[i] if isinstance(levels[i], arb) else float(levels[i])
-            out.append(_escalate(certified_lane, float(t_a[i]), float(a_a[i]), etas[i], N,
-                                 d, int(caps[i]), strict))
+            out.append(_escalate(certified_lane, _exact(t[i]), _exact(alpha[i]), etas[i], N,
+                                 _exact(levels[i]), int(caps[i]), strict))
     return out
+
+
+def _exact(v):
+    """A float, an arb or a decimal string as certified_lane reads it exactly (numpy
+    scalars as the floats they are)."""
+    return v if isinstance(v, (arb, str, Fraction)) else float(v)
+
+
+def _float_pairs(values):
+    """(lo, hi) float arrays enclosing each value: a float itself (exact), an arb by
+    :func:`float_bounds`, any other number (a decimal string, a Fraction) by the floats
+    next to its exact rational value."""
+    lo, hi = [], []
+    for v in values:
+        if isinstance(v, arb):
+            a, b = float_bounds(v)
+        elif isinstance(v, (float, np.floating)) or (isinstance(v, int) and abs(v) < 2**53):
+            a = b = float(v)
+        else:
+            from verify.certified import _fraction
+
+            q = _fraction(v, "instance value")
+            a = b = float(q)
+            if Fraction(a) > q:
+                a = float(np.nextafter(a, -np.inf))
+            if Fraction(b) < q:
+                b = float(np.nextafter(b, np.inf))
+        lo.append(a)
+        hi.append(b)
+    return np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64)
 
 
 def _escalate(certified_lane, t, alpha, eta, N, d, cap, strict):
