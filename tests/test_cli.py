@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from verify.cli import main
+from fake_tty import FakeTTY
 
 PROBLEM = ["--depth", "3", "--alpha", "0.05", "--eta", "0.2", "--spectrum", "1,0.1,0.05",
            "--rank", "1", "--theta", "0.05"]
@@ -907,20 +908,6 @@ def test_help_lists_the_exit_codes(capsys, argv):
         assert f"\n  {code}" in out
 
 
-class _TTY:
-    """stderr that says it is a terminal (and records what is written)."""
-
-    def __init__(self):
-        self.parts = []
-
-    def write(self, text):
-        self.parts.append(text)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return True
 
 
 @pytest.mark.parametrize("command, argv", [
@@ -928,7 +915,7 @@ class _TTY:
     ("simulate", [*PROBLEM, "--max-steps", "300", "--full-matrix", "--json", "--dps", "20"]),
 ])
 def test_progress_bar_on_a_terminal_and_not_with_no_progress(monkeypatch, capsys, command, argv):
-    tty = _TTY()
+    tty = FakeTTY()
     monkeypatch.setattr(sys, "stderr", tty)
     assert main([command, *argv]) == 0
     drawn = "".join(tty.parts)
@@ -954,7 +941,7 @@ def test_figures_progress_bar_follows_the_figures(monkeypatch, tmp_path):
         return []
 
     monkeypatch.setattr(figures, "make_all", fake)
-    tty = _TTY()
+    tty = FakeTTY()
     monkeypatch.setattr(sys, "stderr", tty)
     assert main(["figures", "--out", str(tmp_path / "figs")]) == 0
     drawn = "".join(tty.parts)
@@ -972,7 +959,7 @@ def test_a_long_command_without_a_total_shows_its_elapsed_time(monkeypatch, caps
 
     monkeypatch.setitem(checks._CHECKS, "K2", slow)
     _no_recheck(monkeypatch)
-    tty = _TTY()
+    tty = FakeTTY()
     monkeypatch.setattr(sys, "stderr", tty)
     assert main(["check", "K2", "--instance", json.dumps(K2_INSTANCE)]) == 0
     assert "check K2:" in "".join(tty.parts)

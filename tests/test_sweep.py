@@ -15,6 +15,7 @@ from distributed import LocalCluster
 
 from verify import sweep
 from verify.cli import main
+from fake_tty import FakeTTY
 
 # cheap points: 2x2 targets, 500 steps, 20 digits (predict dominates: about 0.25 s a point)
 SPEC = """
@@ -390,23 +391,11 @@ def test_sigint_keeps_the_finished_points_and_a_rerun_computes_only_the_rest(tmp
 # progress, help
 
 
-class _TTY:
-    def __init__(self):
-        self.parts = []
-
-    def write(self, text):
-        self.parts.append(text)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return True
 
 
 def test_progress_bar_on_a_terminal_only(monkeypatch, capsys, tmp_path):
     spec = write(tmp_path, SPEC.replace("[2, 20]", "[2]"))
-    tty = _TTY()
+    tty = FakeTTY()
     monkeypatch.setattr(sys, "stderr", tty)
     assert main(["sweep", spec, "--out", str(tmp_path / "a"), "-j", "1"]) == 0
     drawn = "".join(tty.parts)
