@@ -908,8 +908,6 @@ def test_help_lists_the_exit_codes(capsys, argv):
         assert f"\n  {code}" in out
 
 
-
-
 @pytest.mark.parametrize("command, argv", [
     ("simulate", [*PROBLEM, "--max-steps", "300000", "--json"]),
     ("simulate", [*PROBLEM, "--max-steps", "300", "--full-matrix", "--json", "--dps", "20"]),

@@ -391,8 +391,6 @@ def test_sigint_keeps_the_finished_points_and_a_rerun_computes_only_the_rest(tmp
 # progress, help
 
 
-
-
 def test_progress_bar_on_a_terminal_only(monkeypatch, capsys, tmp_path):
     spec = write(tmp_path, SPEC.replace("[2, 20]", "[2]"))
     tty = FakeTTY()
